@@ -1,0 +1,88 @@
+//! Starts the example services on an ephemeral port of 127.0.0.1 and calls every method,
+//! printing what each returns.
+
+use examples::greeter::MyGreeter;
+use examples::helloworld::HelloRequest;
+use examples::helloworld::greeter_client::GreeterClient;
+use examples::helloworld::greeter_server::GreeterServer;
+use examples::route_guide::{RouteGuideService, point};
+use examples::routeguide::route_guide_client::RouteGuideClient;
+use examples::routeguide::route_guide_server::RouteGuideServer;
+use examples::routeguide::{Rectangle, RouteNote};
+use rsrpc::{Request, Server};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+type DemoResult = Result<(), Box<dyn std::error::Error>>;
+
+#[tokio::main]
+async fn main() -> DemoResult {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(
+        Server::builder()
+            .add_service(GreeterServer::new(MyGreeter))
+            .add_service(RouteGuideServer::new(RouteGuideService::new()))
+            .serve_with_listener(listener, async {
+                let _ = stopped.await;
+            }),
+    );
+    println!("serving on {addr}");
+    let url = format!("http://{addr}");
+    greet(&url).await?;
+    tour(&url).await?;
+    let _ = stop.send(());
+    server.await??;
+    println!("server stopped");
+    Ok(())
+}
+
+async fn greet(url: &str) -> DemoResult {
+    let client = GreeterClient::connect(url).await?;
+    let mut request = Request::new(HelloRequest {
+        name: "rsrpc".into(),
+    });
+    request.metadata_mut().insert("x-demo", "1")?;
+    let reply = client.say_hello(request).await?;
+    println!("SayHello(rsrpc) -> {:?}", reply.get_ref().message);
+    let error = client.say_hello(HelloRequest::default()).await.unwrap_err();
+    println!("SayHello(\"\") -> {:?}: {}", error.code(), error.message());
+    Ok(())
+}
+
+async fn tour(url: &str) -> DemoResult {
+    let client = RouteGuideClient::connect(url).await?;
+
+    let feature = client.get_feature(point(10_000_000, 10_000_000)).await?;
+    println!("GetFeature -> {:?}", feature.get_ref().name);
+
+    let rectangle = Rectangle {
+        lo: Some(point(0, 0)),
+        hi: Some(point(30_000_000, 30_000_000)),
+    };
+    let mut features = client.list_features(rectangle).await?.into_inner();
+    while let Some(feature) = features.message().await? {
+        println!("ListFeatures -> {:?}", feature.name);
+    }
+
+    let route = tokio_stream::iter((0..4).map(|step| point(step * 10_000_000, step * 10_000_000)));
+    let summary = client.record_route(route).await?.into_inner();
+    println!(
+        "RecordRoute -> {} points, {} features, {} m",
+        summary.point_count, summary.feature_count, summary.distance
+    );
+
+    let notes = ["first", "second", "third"].map(|message| RouteNote {
+        location: Some(point(0, 0)),
+        message: message.into(),
+    });
+    let mut replies = client
+        .route_chat(tokio_stream::iter(notes))
+        .await?
+        .into_inner();
+    while let Some(note) = replies.message().await? {
+        println!("RouteChat -> {:?}", note.message);
+    }
+    Ok(())
+}

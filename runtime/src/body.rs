@@ -1,0 +1,255 @@
+//! [`Body`]: the outbound HTTP body of a call — request messages on the client, response
+//! messages and trailers on the server.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+use http::HeaderMap;
+use http_body::{Frame, SizeHint};
+use prost::Message;
+use tokio::time::{Instant, Sleep};
+
+use crate::codec::encode::encode_frame;
+use crate::{MetadataMap, Status};
+
+/// How many encoded bytes a streaming body gathers from ready messages before handing
+/// them to the transport as one DATA frame.
+const BATCH_SIZE: usize = 32 * 1024;
+
+/// The body of an outgoing gRPC request or response.
+pub struct Body {
+    kind: Kind,
+}
+
+enum Kind {
+    /// Data (at most one chunk) then, optionally, trailers.
+    Full {
+        data: Option<Bytes>,
+        trailers: Option<HeaderMap>,
+    },
+    /// Messages encoded as a stream produces them.
+    Streaming(Pin<Box<dyn http_body::Body<Data = Bytes, Error = Status> + Send>>),
+}
+
+impl Body {
+    /// A body with no data and no trailers.
+    pub fn empty() -> Body {
+        Body::full(None, None)
+    }
+
+    /// A body of one chunk of data followed by optional trailers.
+    pub(crate) fn full(data: Option<Bytes>, trailers: Option<HeaderMap>) -> Body {
+        Body {
+            kind: Kind::Full { data, trailers },
+        }
+    }
+
+    /// A body that encodes the messages of `source` as they come.
+    ///
+    /// With `status_trailers`, the body ends with trailers carrying the status (`OK` plus
+    /// these trailers when the stream ends, or the stream's error) — a server response.
+    /// Without, it simply ends — a client request.
+    pub(crate) fn streaming<S, M>(
+        source: S,
+        max_message_size: usize,
+        status_trailers: Option<MetadataMap>,
+        deadline: Option<Instant>,
+    ) -> Body
+    where
+        S: Stream<Item = Result<M, Status>> + Send + 'static,
+        M: Message + 'static,
+    {
+        Body {
+            kind: Kind::Streaming(Box::pin(EncodeBody {
+                source,
+                buf: BytesMut::new(),
+                max_message_size,
+                trailers: status_trailers,
+                deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
+                state: EncodeState::Messages,
+            })),
+        }
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        match &mut self.kind {
+            Kind::Full { data, trailers } => {
+                let frame = match data.take() {
+                    Some(data) => Some(Frame::data(data)),
+                    None => trailers.take().map(Frame::trailers),
+                };
+                Poll::Ready(frame.map(Ok))
+            }
+            Kind::Streaming(body) => body.as_mut().poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Full { data, trailers } => data.is_none() && trailers.is_none(),
+            Kind::Streaming(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            // An exact hint makes hyper send content-length; only do so without trailers.
+            Kind::Full {
+                data,
+                trailers: None,
+            } => SizeHint::with_exact(data.as_ref().map_or(0, |data| data.len() as u64)),
+            Kind::Full { .. } => SizeHint::default(),
+            Kind::Streaming(body) => body.size_hint(),
+        }
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Full { data, trailers } => f
+                .debug_struct("Body")
+                .field("data", data)
+                .field("trailers", trailers)
+                .finish(),
+            Kind::Streaming(_) => f.write_str("Body(streaming)"),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum EncodeState {
+    /// Pulling messages from the source.
+    Messages,
+    /// The source ended with this status; it goes out once buffered messages are sent.
+    Ending(Status),
+    /// Everything has been sent.
+    Done,
+}
+
+pin_project_lite::pin_project! {
+    /// Encodes a stream of messages into DATA frames, batching messages that are ready
+    /// together, and closes with status trailers on the server side.
+    struct EncodeBody<S> {
+        #[pin]
+        source: S,
+        buf: BytesMut,
+        max_message_size: usize,
+        trailers: Option<MetadataMap>,
+        deadline: Option<Pin<Box<Sleep>>>,
+        state: EncodeState,
+    }
+}
+
+impl<S, M> EncodeBody<S>
+where
+    S: Stream<Item = Result<M, Status>>,
+{
+    /// Ends the body: with status trailers on a server response, or plainly on a request.
+    fn finish(
+        trailers: &mut Option<MetadataMap>,
+        state: &mut EncodeState,
+        status: Status,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        *state = EncodeState::Done;
+        match trailers.take() {
+            Some(metadata) => {
+                let mut headers = metadata.into_headers();
+                status.write_to(&mut headers);
+                Poll::Ready(Some(Ok(Frame::trailers(headers))))
+            }
+            // A client request cannot carry a status: an error aborts the stream instead.
+            None if status.code() != crate::Code::Ok => Poll::Ready(Some(Err(status))),
+            None => Poll::Ready(None),
+        }
+    }
+}
+
+impl<S, M> http_body::Body for EncodeBody<S>
+where
+    S: Stream<Item = Result<M, Status>>,
+    M: Message,
+{
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        let mut this = self.project();
+        match std::mem::replace(this.state, EncodeState::Messages) {
+            EncodeState::Done => {
+                *this.state = EncodeState::Done;
+                return Poll::Ready(None);
+            }
+            EncodeState::Ending(status) => return Self::finish(this.trailers, this.state, status),
+            EncodeState::Messages => {}
+        }
+        if let Some(deadline) = this.deadline {
+            if deadline.as_mut().poll(cx).is_ready() {
+                let status = Status::deadline_exceeded("deadline exceeded");
+                return Self::finish(this.trailers, this.state, status);
+            }
+        }
+        while this.buf.len() < BATCH_SIZE {
+            let status = match this.source.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(message))) => {
+                    match encode_frame(&message, this.buf, *this.max_message_size) {
+                        Ok(()) => continue,
+                        Err(status) => status,
+                    }
+                }
+                Poll::Ready(Some(Err(status))) => status,
+                Poll::Ready(None) => Status::new(crate::Code::Ok, ""),
+                Poll::Pending if this.buf.is_empty() => return Poll::Pending,
+                Poll::Pending => break,
+            };
+            // Messages already produced are still delivered before the status.
+            if this.buf.is_empty() {
+                return Self::finish(this.trailers, this.state, status);
+            }
+            *this.state = EncodeState::Ending(status);
+            break;
+        }
+        Poll::Ready(Some(Ok(Frame::data(this.buf.split().freeze()))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.state, EncodeState::Done)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Adapts a stream of messages into a stream of `Ok` messages, the form
+    /// [`Body::streaming`] takes.
+    pub(crate) struct OkItems<S> {
+        #[pin]
+        source: S,
+    }
+}
+
+impl<S> OkItems<S> {
+    pub(crate) fn new(source: S) -> OkItems<S> {
+        OkItems { source }
+    }
+}
+
+impl<S: Stream> Stream for OkItems<S> {
+    type Item = Result<S::Item, Status>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.project().source.poll_next(cx).map(|item| item.map(Ok))
+    }
+}

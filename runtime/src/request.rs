@@ -1,0 +1,196 @@
+//! [`Request`]: a message (or stream of messages) with its metadata and deadline.
+
+use std::time::Duration;
+
+use futures_core::Stream;
+use tokio::time::Instant;
+
+use crate::MetadataMap;
+
+/// A gRPC request: the message (or, for client-streaming calls, the stream of messages),
+/// its metadata and its deadline.
+#[derive(Debug)]
+pub struct Request<T> {
+    metadata: MetadataMap,
+    message: T,
+    timeout: Option<Duration>,
+    deadline: Option<Instant>,
+    extensions: http::Extensions,
+}
+
+impl<T> Request<T> {
+    /// A request with no metadata and no deadline.
+    pub fn new(message: T) -> Request<T> {
+        Request {
+            metadata: MetadataMap::new(),
+            message,
+            timeout: None,
+            deadline: None,
+            extensions: http::Extensions::new(),
+        }
+    }
+
+    pub(crate) fn from_parts(
+        metadata: MetadataMap,
+        message: T,
+        deadline: Option<Instant>,
+        extensions: http::Extensions,
+    ) -> Request<T> {
+        Request {
+            metadata,
+            message,
+            timeout: None,
+            deadline,
+            extensions,
+        }
+    }
+
+    /// The message.
+    pub fn get_ref(&self) -> &T {
+        &self.message
+    }
+
+    /// The message, mutably.
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.message
+    }
+
+    /// Takes the message, dropping metadata.
+    pub fn into_inner(self) -> T {
+        self.message
+    }
+
+    /// The request metadata (custom headers).
+    pub fn metadata(&self) -> &MetadataMap {
+        &self.metadata
+    }
+
+    /// The request metadata, mutably.
+    pub fn metadata_mut(&mut self) -> &mut MetadataMap {
+        &mut self.metadata
+    }
+
+    /// Extensions: per-request values set by the transport or by middleware.
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.extensions
+    }
+
+    /// Extensions, mutably.
+    pub fn extensions_mut(&mut self) -> &mut http::Extensions {
+        &mut self.extensions
+    }
+
+    /// Sets a timeout for an outgoing call, counted from when the call is sent. The peer
+    /// learns it through `grpc-timeout`; the call fails with `DEADLINE_EXCEEDED` once it
+    /// passes, whether or not the peer answers.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = Some(timeout);
+    }
+
+    /// Sets an absolute deadline. Passing an incoming request's [`deadline`](Self::deadline)
+    /// propagates it to outgoing calls made by a handler.
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// The deadline: for an incoming request, the one the client sent; for an outgoing one,
+    /// the one set with [`set_deadline`](Self::set_deadline).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// The effective deadline of an outgoing call sent now: the earlier of timeout and
+    /// deadline.
+    pub(crate) fn effective_deadline(&self, default_timeout: Option<Duration>) -> Option<Instant> {
+        let from_timeout = self
+            .timeout
+            .or(default_timeout)
+            .and_then(|timeout| Instant::now().checked_add(timeout));
+        match (from_timeout, self.deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Splits into metadata, message and extensions.
+    pub(crate) fn into_parts(self) -> (MetadataMap, T, http::Extensions) {
+        (self.metadata, self.message, self.extensions)
+    }
+
+    /// Takes the message out, keeping everything else.
+    pub(crate) fn split(self) -> (Request<()>, T) {
+        let message = self.message;
+        let rest = Request {
+            metadata: self.metadata,
+            message: (),
+            timeout: self.timeout,
+            deadline: self.deadline,
+            extensions: self.extensions,
+        };
+        (rest, message)
+    }
+
+    /// Replaces the message, keeping metadata, timeout and deadline.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Request<U> {
+        Request {
+            metadata: self.metadata,
+            message: f(self.message),
+            timeout: self.timeout,
+            deadline: self.deadline,
+            extensions: self.extensions,
+        }
+    }
+}
+
+/// Converts a message, or an already built [`Request`], into a request. Lets client
+/// methods take either.
+pub trait IntoRequest<T> {
+    /// Wraps the message if needed.
+    fn into_request(self) -> Request<T>;
+}
+
+impl<T: prost::Message> IntoRequest<T> for T {
+    fn into_request(self) -> Request<T> {
+        Request::new(self)
+    }
+}
+
+impl<T> IntoRequest<T> for Request<T> {
+    fn into_request(self) -> Request<T> {
+        self
+    }
+}
+
+/// Converts a stream of messages, or a [`Request`] wrapping one, into a streaming request.
+pub trait IntoStreamingRequest {
+    /// The message type.
+    type Message;
+    /// The stream type.
+    type Stream: Stream<Item = Self::Message> + Send + 'static;
+    /// Wraps the stream if needed.
+    fn into_streaming_request(self) -> Request<Self::Stream>;
+}
+
+impl<S> IntoStreamingRequest for S
+where
+    S: Stream + Send + 'static,
+{
+    type Message = S::Item;
+    type Stream = S;
+
+    fn into_streaming_request(self) -> Request<S> {
+        Request::new(self)
+    }
+}
+
+impl<S> IntoStreamingRequest for Request<S>
+where
+    S: Stream + Send + 'static,
+{
+    type Message = S::Item;
+    type Stream = S;
+
+    fn into_streaming_request(self) -> Request<S> {
+        self
+    }
+}

@@ -1,0 +1,101 @@
+//! [`Response`]: a message (or stream) with its initial and trailing metadata.
+
+use crate::MetadataMap;
+
+/// A gRPC response: the message (or, for server-streaming calls, the stream), the initial
+/// metadata sent as headers, and the trailing metadata sent after the last message.
+#[derive(Debug)]
+pub struct Response<T> {
+    metadata: MetadataMap,
+    message: T,
+    trailers: MetadataMap,
+    extensions: http::Extensions,
+}
+
+impl<T> Response<T> {
+    /// A response with no metadata.
+    pub fn new(message: T) -> Response<T> {
+        Response {
+            metadata: MetadataMap::new(),
+            message,
+            trailers: MetadataMap::new(),
+            extensions: http::Extensions::new(),
+        }
+    }
+
+    pub(crate) fn from_parts(
+        metadata: MetadataMap,
+        message: T,
+        trailers: MetadataMap,
+        extensions: http::Extensions,
+    ) -> Response<T> {
+        Response {
+            metadata,
+            message,
+            trailers,
+            extensions,
+        }
+    }
+
+    /// The message.
+    pub fn get_ref(&self) -> &T {
+        &self.message
+    }
+
+    /// The message, mutably.
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.message
+    }
+
+    /// Takes the message, dropping metadata.
+    pub fn into_inner(self) -> T {
+        self.message
+    }
+
+    /// Initial metadata (response headers).
+    pub fn metadata(&self) -> &MetadataMap {
+        &self.metadata
+    }
+
+    /// Initial metadata, mutably.
+    pub fn metadata_mut(&mut self) -> &mut MetadataMap {
+        &mut self.metadata
+    }
+
+    /// Trailing metadata, sent with the status after the last message. On the client,
+    /// filled for unary and client-streaming calls; streams expose theirs through
+    /// [`Streaming::trailers`](crate::Streaming::trailers).
+    pub fn trailers(&self) -> &MetadataMap {
+        &self.trailers
+    }
+
+    /// Trailing metadata, mutably.
+    pub fn trailers_mut(&mut self) -> &mut MetadataMap {
+        &mut self.trailers
+    }
+
+    /// Extensions: per-response values for middleware.
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.extensions
+    }
+
+    /// Extensions, mutably.
+    pub fn extensions_mut(&mut self) -> &mut http::Extensions {
+        &mut self.extensions
+    }
+
+    /// Splits into initial metadata, message, trailing metadata and extensions.
+    pub(crate) fn into_parts(self) -> (MetadataMap, T, MetadataMap, http::Extensions) {
+        (self.metadata, self.message, self.trailers, self.extensions)
+    }
+
+    /// Replaces the message, keeping the metadata.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
+        Response {
+            metadata: self.metadata,
+            message: f(self.message),
+            trailers: self.trailers,
+            extensions: self.extensions,
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Routing requests to the service named in their path.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+
+use super::method::unimplemented_response;
+use crate::Body;
+use crate::codegen::BoxFuture;
+
+/// The future of a routed call.
+pub(crate) type RouteFuture = BoxFuture<Result<http::Response<Body>, Infallible>>;
+
+/// Calls one service.
+pub(crate) type Route = Box<dyn Fn(http::Request<Incoming>) -> RouteFuture + Send + Sync>;
+
+/// Dispatches `/{service}/{method}` requests to the services added to a server.
+#[derive(Clone)]
+pub(crate) struct Router {
+    routes: Arc<[(&'static str, Route)]>,
+}
+
+impl Router {
+    /// A router over services keyed by their fully qualified names.
+    pub(crate) fn new(routes: Vec<(&'static str, Route)>) -> Router {
+        Router {
+            routes: routes.into(),
+        }
+    }
+
+    fn route(&self, path: &str) -> Option<&Route> {
+        let service = path.strip_prefix('/')?.rsplit_once('/')?.0;
+        self.routes
+            .iter()
+            .find(|(name, _)| *name == service)
+            .map(|(_, route)| route)
+    }
+}
+
+impl hyper::service::Service<http::Request<Incoming>> for Router {
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = RouteFuture;
+
+    fn call(&self, request: http::Request<Incoming>) -> Self::Future {
+        match self.route(request.uri().path()) {
+            Some(route) => route(request),
+            None => {
+                let response = unimplemented_response(request.uri().path());
+                Box::pin(std::future::ready(Ok(response)))
+            }
+        }
+    }
+}

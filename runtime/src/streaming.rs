@@ -1,0 +1,206 @@
+//! [`Streaming`]: the inbound messages of a call, decoded from an HTTP body.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Buf, Bytes};
+use futures_core::Stream;
+use http_body::Body as HttpBody;
+use http_body_util::BodyExt;
+use http_body_util::combinators::UnsyncBoxBody;
+use prost::Message;
+use tokio::time::{Instant, Sleep};
+
+use crate::codec::decode::{FrameDecoder, decode_message};
+use crate::codegen::BoxError;
+use crate::{MetadataMap, Status};
+
+/// A body of any type, boxed, with its data as `Bytes` and its errors as statuses.
+pub(crate) type InboundBody = UnsyncBoxBody<Bytes, Status>;
+
+/// Which side of the call reads the stream: it decides what the end of the body means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// A server reading requests: the body simply ends.
+    Request,
+    /// A client reading responses: the body ends with trailers holding `grpc-status`.
+    Response,
+}
+
+/// A stream of messages received on a call: the requests of a client-streaming or bidi
+/// handler, or the responses of a server-streaming or bidi call.
+///
+/// Read it with [`message`](Self::message) or as a [`Stream`]. On the client, an error
+/// status sent by the server arrives as the stream's last item.
+pub struct Streaming<T> {
+    body: InboundBody,
+    decoder: FrameDecoder,
+    direction: Direction,
+    deadline: Option<Pin<Box<Sleep>>>,
+    trailers: Option<MetadataMap>,
+    finished: bool,
+    _message: PhantomData<fn() -> T>,
+}
+
+impl<T> Streaming<T> {
+    /// Wraps a body whose frames are decoded as `T`, refusing messages over `max_size`.
+    pub(crate) fn new<B>(
+        body: B,
+        direction: Direction,
+        max_size: usize,
+        deadline: Option<Instant>,
+    ) -> Streaming<T>
+    where
+        B: HttpBody + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        Streaming {
+            body: box_body(body),
+            decoder: FrameDecoder::new(max_size),
+            direction,
+            deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
+            trailers: None,
+            finished: false,
+            _message: PhantomData,
+        }
+    }
+
+    /// A stream that already ended successfully with `trailers`: the response to a call
+    /// answered Trailers-Only with status OK.
+    pub(crate) fn finished(trailers: MetadataMap) -> Streaming<T> {
+        let mut stream = Streaming::new(
+            http_body_util::Empty::<Bytes>::new(),
+            Direction::Response,
+            0,
+            None,
+        );
+        stream.trailers = Some(trailers);
+        stream.finished = true;
+        stream
+    }
+
+    /// The trailing metadata the server sent, once the stream has ended successfully.
+    /// Always `None` on the server side.
+    pub fn trailers(&self) -> Option<&MetadataMap> {
+        self.trailers.as_ref()
+    }
+
+    /// Ends the stream with `status` as its final item.
+    fn fail(&mut self, status: Status) -> Poll<Option<Result<T, Status>>> {
+        self.finished = true;
+        Poll::Ready(Some(Err(status)))
+    }
+
+    /// Handles the trailers that close a response stream.
+    fn on_trailers(&mut self, trailers: http::HeaderMap) -> Result<(), Status> {
+        self.finished = true;
+        match Status::from_headers(&trailers) {
+            Some(status) if status.code() == crate::Code::Ok => {
+                self.trailers = Some(MetadataMap::from_headers(trailers));
+                Ok(())
+            }
+            Some(status) => Err(status),
+            None => Err(Status::internal(
+                "the server sent trailers without grpc-status",
+            )),
+        }
+    }
+}
+
+impl<T: Message + Default> Streaming<T> {
+    /// Waits for the next message; `Ok(None)` when the stream ended cleanly.
+    pub async fn message(&mut self) -> Result<Option<T>, Status> {
+        match poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await {
+            Some(Ok(message)) => Ok(Some(message)),
+            Some(Err(status)) => Err(status),
+            None => Ok(None),
+        }
+    }
+}
+
+impl<T: Message + Default> Stream for Streaming<T> {
+    type Item = Result<T, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            match this.decoder.next_frame() {
+                Ok(Some(frame)) => return Poll::Ready(Some(decode_message(frame))),
+                Ok(None) => {}
+                Err(status) => return this.fail(status),
+            }
+            if this.finished {
+                return Poll::Ready(None);
+            }
+            if let Some(deadline) = &mut this.deadline {
+                if deadline.as_mut().poll(cx).is_ready() {
+                    return this.fail(Status::deadline_exceeded("deadline exceeded"));
+                }
+            }
+            match ready!(Pin::new(&mut this.body).poll_frame(cx)) {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => this.decoder.push(data),
+                    Err(frame) => {
+                        if let Ok(trailers) = frame.into_trailers() {
+                            if let Err(status) = this.decoder.finish() {
+                                return this.fail(status);
+                            }
+                            if this.direction == Direction::Response {
+                                if let Err(status) = this.on_trailers(trailers) {
+                                    return this.fail(status);
+                                }
+                            }
+                        }
+                    }
+                },
+                Some(Err(status)) => return this.fail(status),
+                None => {
+                    if let Err(status) = this.decoder.finish() {
+                        return this.fail(status);
+                    }
+                    if this.direction == Direction::Response && this.trailers.is_none() {
+                        return this.fail(Status::internal(
+                            "the server closed the stream without sending trailers",
+                        ));
+                    }
+                    this.finished = true;
+                }
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for Streaming<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Streaming")
+            .field("direction", &self.direction)
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Boxes any body into an [`InboundBody`], converting its data to `Bytes` (without copying
+/// when it already is) and its errors to statuses.
+pub(crate) fn box_body<B>(body: B) -> InboundBody
+where
+    B: HttpBody + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    body.map_frame(|frame| frame.map_data(|mut data| data.copy_to_bytes(data.remaining())))
+        .map_err(|error| status_from_body_error(error.into()))
+        .boxed_unsync()
+}
+
+/// Maps an error reading a body to a status.
+fn status_from_body_error(error: BoxError) -> Status {
+    match error.downcast::<Status>() {
+        Ok(status) => *status,
+        Err(error) => match error.downcast::<hyper::Error>() {
+            Ok(error) => crate::status::status_from_hyper(&error),
+            Err(error) => Status::internal(format!("error reading the body: {error}")),
+        },
+    }
+}

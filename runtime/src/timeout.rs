@@ -1,0 +1,77 @@
+//! The `grpc-timeout` header: 1–8 ASCII digits and a unit (H, M, S, m, u, n).
+
+use std::time::Duration;
+
+use http::HeaderValue;
+
+/// Name of the header carrying a call's remaining time.
+pub(crate) const GRPC_TIMEOUT: &str = "grpc-timeout";
+
+/// The largest value the 8 digits of `grpc-timeout` can hold.
+const MAX_DIGITS_VALUE: u128 = 99_999_999;
+
+/// Units from finest to coarsest, with their length in nanoseconds.
+const UNITS: [(char, u128); 6] = [
+    ('n', 1),
+    ('u', 1_000),
+    ('m', 1_000_000),
+    ('S', 1_000_000_000),
+    ('M', 60_000_000_000),
+    ('H', 3_600_000_000_000),
+];
+
+/// Encodes a timeout in the finest unit that fits in 8 digits, rounding up so the peer
+/// never sees a shorter deadline than ours.
+pub(crate) fn encode(timeout: Duration) -> HeaderValue {
+    let nanos = timeout.as_nanos();
+    let (unit, value) = UNITS
+        .iter()
+        .map(|&(unit, size)| (unit, nanos.div_ceil(size)))
+        .find(|&(_, value)| value <= MAX_DIGITS_VALUE)
+        .unwrap_or(('H', MAX_DIGITS_VALUE));
+    HeaderValue::try_from(format!("{value}{unit}")).expect("digits and a unit letter")
+}
+
+/// Parses a `grpc-timeout` value; `None` when malformed.
+pub(crate) fn parse(value: &HeaderValue) -> Option<Duration> {
+    let text = value.to_str().ok()?;
+    let unit = text.chars().last()?;
+    let digits = &text[..text.len() - unit.len_utf8()];
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value: u64 = digits.parse().ok()?;
+    let (_, size) = UNITS.iter().find(|(name, _)| *name == unit)?;
+    let nanos = u128::from(value) * size;
+    Some(Duration::from_nanos(
+        u64::try_from(nanos).unwrap_or(u64::MAX),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_in_the_finest_unit_that_fits() {
+        assert_eq!(encode(Duration::from_millis(1500)), "1500000u");
+        assert_eq!(encode(Duration::from_nanos(7)), "7n");
+        assert_eq!(encode(Duration::from_secs(3600 * 24)), "86400000m");
+        assert_eq!(encode(Duration::from_secs(u64::MAX)), "99999999H");
+    }
+
+    #[test]
+    fn parses_every_unit_and_rejects_garbage() {
+        let parse_str = |s: &'static str| parse(&HeaderValue::from_static(s));
+        assert_eq!(parse_str("3S"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_str("2M"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_str("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_str("10m"), Some(Duration::from_millis(10)));
+        assert_eq!(parse_str("10u"), Some(Duration::from_micros(10)));
+        assert_eq!(parse_str("10n"), Some(Duration::from_nanos(10)));
+        assert_eq!(parse_str("123456789S"), None);
+        assert_eq!(parse_str("S"), None);
+        assert_eq!(parse_str("1x"), None);
+        assert_eq!(parse_str("-1S"), None);
+    }
+}

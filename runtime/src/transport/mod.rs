@@ -1,0 +1,3 @@
+//! The HTTP transports gRPC runs over.
+
+pub(crate) mod http2;

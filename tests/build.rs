@@ -1,0 +1,40 @@
+//! Compiles every `.proto` under `proto/corpus/` and `proto/e2e/` with the
+//! rsrpc builder, into one module tree (`protos.rs`).
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Proto roots: each is an include directory, and all its `.proto` files
+/// are compiled. A missing root is skipped.
+const ROOTS: &[&str] = &["proto/corpus", "proto/e2e"];
+
+fn main() -> io::Result<()> {
+    // Cargo scans a directory recursively, so added protos rerun this too.
+    println!("cargo:rerun-if-changed=proto");
+    let roots: Vec<&Path> = ROOTS
+        .iter()
+        .map(Path::new)
+        .filter(|root| root.is_dir())
+        .collect();
+    let mut protos = Vec::new();
+    for root in &roots {
+        collect_protos(root, &mut protos)?;
+    }
+    protos.sort();
+    protoc_gen_rsrpc::configure()
+        .include_file("protos.rs")
+        .compile(&protos, &roots)
+}
+
+/// Appends the `.proto` files under `dir`, recursively.
+fn collect_protos(dir: &Path, protos: &mut Vec<PathBuf>) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_protos(&path, protos)?;
+        } else if path.extension().is_some_and(|ext| ext == "proto") {
+            protos.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,494 @@
+//! End-to-end tests of the runtime over HTTP/2: a generated server and client on loopback.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use rsrpc::metadata::MetadataValue;
+use rsrpc::{BoxStream, Code, MetadataMap, Request, Response, Server, Status, Streaming};
+use rsrpc_tests::e2e::echo_client::EchoClient;
+use rsrpc_tests::e2e::echo_server::{Echo, EchoServer};
+use rsrpc_tests::e2e::unregistered_client::UnregisteredClient;
+use rsrpc_tests::e2e::{EchoReply, EchoRequest};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::ReceiverStream;
+
+/// Details attached to every failure the test service returns.
+const DETAILS: &[u8] = b"\x08\x05\x12\x03why";
+
+struct EchoService;
+
+/// Copies `x-echo-*` request metadata into `out` under `prefix` + the rest of the name.
+fn echo_metadata(from: &MetadataMap, out: &mut MetadataMap, prefix: &str) {
+    for (name, value) in from.iter() {
+        let Some(rest) = name.strip_prefix("x-echo-") else {
+            continue;
+        };
+        let name = format!("{prefix}{rest}");
+        match value {
+            MetadataValue::Ascii(text) => out.insert(&name, text).unwrap(),
+            MetadataValue::Binary(bytes) => out.insert_bin(&name, bytes).unwrap(),
+        }
+    }
+}
+
+fn failure(request: &EchoRequest, metadata: &MetadataMap) -> Status {
+    let mut trailers = MetadataMap::new();
+    echo_metadata(metadata, &mut trailers, "x-trailer-");
+    Status::with_details(
+        Code::from_i32(request.fail_code),
+        request.fail_message.clone(),
+        Bytes::from_static(DETAILS),
+    )
+    .with_metadata(trailers)
+}
+
+fn reply(request: &EchoRequest) -> EchoReply {
+    let payload = if request.reply_size > 0 {
+        vec![7; request.reply_size as usize]
+    } else {
+        request.payload.clone()
+    };
+    EchoReply {
+        text: request.text.clone(),
+        payload,
+    }
+}
+
+fn with_echoed_metadata<T>(message: T, metadata: &MetadataMap) -> Response<T> {
+    let mut response = Response::new(message);
+    echo_metadata(metadata, response.metadata_mut(), "x-header-");
+    echo_metadata(metadata, response.trailers_mut(), "x-trailer-");
+    response
+}
+
+impl Echo for EchoService {
+    async fn unary(&self, request: Request<EchoRequest>) -> Result<Response<EchoReply>, Status> {
+        let metadata = request.metadata().clone();
+        let request = request.into_inner();
+        tokio::time::sleep(Duration::from_millis(request.sleep_ms.into())).await;
+        if request.fail_code != 0 {
+            return Err(failure(&request, &metadata));
+        }
+        Ok(with_echoed_metadata(reply(&request), &metadata))
+    }
+
+    type ServerStreamStream = BoxStream<EchoReply>;
+
+    async fn server_stream(
+        &self,
+        request: Request<EchoRequest>,
+    ) -> Result<Response<Self::ServerStreamStream>, Status> {
+        let metadata = request.metadata().clone();
+        let request = request.into_inner();
+        let text = request.text.clone();
+        let replies = (0..request.count).map(move |index| {
+            Ok(EchoReply {
+                text: format!("{text} {index}"),
+                payload: Vec::new(),
+            })
+        });
+        let ending = (request.fail_code != 0).then(|| Err(failure(&request, &metadata)));
+        let stream = tokio_stream::iter(replies.chain(ending));
+        Ok(with_echoed_metadata(Box::pin(stream), &metadata))
+    }
+
+    async fn client_stream(
+        &self,
+        request: Request<Streaming<EchoRequest>>,
+    ) -> Result<Response<EchoReply>, Status> {
+        let metadata = request.metadata().clone();
+        let mut stream = request.into_inner();
+        let mut texts = Vec::new();
+        while let Some(request) = stream.message().await? {
+            if request.fail_code != 0 {
+                return Err(failure(&request, &metadata));
+            }
+            texts.push(request.text);
+        }
+        let reply = EchoReply {
+            text: texts.join(","),
+            payload: Vec::new(),
+        };
+        Ok(with_echoed_metadata(reply, &metadata))
+    }
+
+    type BidiStream = ReceiverStream<Result<EchoReply, Status>>;
+
+    async fn bidi(
+        &self,
+        request: Request<Streaming<EchoRequest>>,
+    ) -> Result<Response<Self::BidiStream>, Status> {
+        let metadata = request.metadata().clone();
+        let mut stream = request.into_inner();
+        let (sender, receiver) = mpsc::channel(4);
+        let echoed = metadata.clone();
+        tokio::spawn(async move {
+            loop {
+                let item = match stream.message().await {
+                    Ok(Some(request)) if request.fail_code != 0 => Err(failure(&request, &echoed)),
+                    Ok(Some(request)) => Ok(reply(&request)),
+                    Ok(None) => break,
+                    Err(status) => Err(status),
+                };
+                let last = item.is_err();
+                if sender.send(item).await.is_err() || last {
+                    break;
+                }
+            }
+        });
+        Ok(with_echoed_metadata(
+            ReceiverStream::new(receiver),
+            &metadata,
+        ))
+    }
+}
+
+/// A running test server; it shuts down when dropped.
+struct TestServer {
+    addr: SocketAddr,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl TestServer {
+    async fn start(service: EchoServer<EchoService>) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (shutdown, signal) = oneshot::channel::<()>();
+        tokio::spawn(
+            Server::builder()
+                .add_service(service)
+                .serve_with_listener(listener, async {
+                    let _ = signal.await;
+                }),
+        );
+        TestServer {
+            addr,
+            _shutdown: shutdown,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    async fn client(&self) -> EchoClient {
+        EchoClient::connect(self.url()).await.unwrap()
+    }
+}
+
+async fn default_server() -> TestServer {
+    TestServer::start(EchoServer::new(EchoService)).await
+}
+
+fn text(text: &str) -> EchoRequest {
+    EchoRequest {
+        text: text.to_owned(),
+        ..EchoRequest::default()
+    }
+}
+
+#[tokio::test]
+async fn unary_round_trip() {
+    let server = default_server().await;
+    let reply = server.client().await.unary(text("hello")).await.unwrap();
+    assert_eq!(reply.get_ref().text, "hello");
+}
+
+#[tokio::test]
+async fn server_streaming_delivers_every_message_in_order() {
+    let server = default_server().await;
+    let request = EchoRequest {
+        count: 1000,
+        ..text("n")
+    };
+    let mut stream = server
+        .client()
+        .await
+        .server_stream(request)
+        .await
+        .unwrap()
+        .into_inner();
+    let mut index = 0;
+    while let Some(reply) = stream.message().await.unwrap() {
+        assert_eq!(reply.text, format!("n {index}"));
+        index += 1;
+    }
+    assert_eq!(index, 1000);
+    assert!(stream.trailers().is_some());
+}
+
+#[tokio::test]
+async fn client_streaming_joins_every_message() {
+    let server = default_server().await;
+    let requests = tokio_stream::iter(["a", "b", "c"].map(text));
+    let reply = server.client().await.client_stream(requests).await.unwrap();
+    assert_eq!(reply.get_ref().text, "a,b,c");
+}
+
+#[tokio::test]
+async fn bidi_streaming_is_full_duplex() {
+    let server = default_server().await;
+    let (sender, receiver) = mpsc::channel(1);
+    let client = server.client().await;
+    sender.send(text("first")).await.unwrap();
+    let mut replies = client
+        .bidi(ReceiverStream::new(receiver))
+        .await
+        .unwrap()
+        .into_inner();
+    // Each reply must arrive while the request stream is still open.
+    for word in ["first", "second", "third"] {
+        if word != "first" {
+            sender.send(text(word)).await.unwrap();
+        }
+        let reply = tokio::time::timeout(Duration::from_secs(5), replies.message())
+            .await
+            .expect("reply arrives before the next request is sent")
+            .unwrap()
+            .unwrap();
+        assert_eq!(reply.text, word);
+    }
+    drop(sender);
+    assert!(replies.message().await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn errors_carry_code_message_details_and_metadata() {
+    let server = default_server().await;
+    let mut request = Request::new(EchoRequest {
+        fail_code: Code::NotFound as i32,
+        fail_message: "no such thing: ünïcode\nline".into(),
+        ..text("x")
+    });
+    request
+        .metadata_mut()
+        .insert("x-echo-why", "because")
+        .unwrap();
+    let status = server.client().await.unary(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    assert_eq!(status.message(), "no such thing: ünïcode\nline");
+    assert_eq!(status.details().as_ref(), DETAILS);
+    assert_eq!(status.metadata().get("x-trailer-why"), Some("because"));
+}
+
+#[tokio::test]
+async fn stream_errors_arrive_after_the_messages_sent_before_them() {
+    let server = default_server().await;
+    let request = EchoRequest {
+        count: 3,
+        fail_code: Code::Aborted as i32,
+        fail_message: "stop".into(),
+        ..text("m")
+    };
+    let stream = server
+        .client()
+        .await
+        .server_stream(request)
+        .await
+        .unwrap()
+        .into_inner();
+    let items: Vec<_> = stream.collect().await;
+    assert_eq!(items.len(), 4);
+    assert!(items[..3].iter().all(Result::is_ok));
+    let status = items[3].as_ref().unwrap_err();
+    assert_eq!(status.code(), Code::Aborted);
+    assert_eq!(status.message(), "stop");
+}
+
+#[tokio::test]
+async fn metadata_travels_both_ways() {
+    let server = default_server().await;
+    let binary: Vec<u8> = (0..=255).collect();
+    let mut request = Request::new(text("m"));
+    request
+        .metadata_mut()
+        .insert("x-echo-text", "value 1")
+        .unwrap();
+    request
+        .metadata_mut()
+        .insert_bin("x-echo-data-bin", &binary)
+        .unwrap();
+    let response = server.client().await.unary(request).await.unwrap();
+    assert_eq!(response.metadata().get("x-header-text"), Some("value 1"));
+    assert_eq!(
+        response
+            .metadata()
+            .get_bin("x-header-data-bin")
+            .unwrap()
+            .unwrap(),
+        binary
+    );
+    assert_eq!(response.trailers().get("x-trailer-text"), Some("value 1"));
+    assert_eq!(
+        response
+            .trailers()
+            .get_bin("x-trailer-data-bin")
+            .unwrap()
+            .unwrap(),
+        binary
+    );
+}
+
+#[tokio::test]
+async fn streaming_trailers_reach_the_client() {
+    let server = default_server().await;
+    let mut request = Request::new(EchoRequest {
+        count: 2,
+        ..text("t")
+    });
+    request.metadata_mut().insert("x-echo-late", "yes").unwrap();
+    let mut stream = server
+        .client()
+        .await
+        .server_stream(request)
+        .await
+        .unwrap()
+        .into_inner();
+    while stream.message().await.unwrap().is_some() {}
+    assert_eq!(
+        stream.trailers().unwrap().get("x-trailer-late"),
+        Some("yes")
+    );
+}
+
+#[tokio::test]
+async fn unknown_service_and_method_are_unimplemented() {
+    let server = default_server().await;
+    let channel = rsrpc::Channel::connect(server.url()).await.unwrap();
+    let status = UnregisteredClient::new(channel.clone())
+        .call(text("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unimplemented);
+
+    let grpc = EchoClient::new(channel).into_inner();
+    let status = grpc
+        .unary::<_, EchoReply>(Request::new(text("x")), "/e2e.Echo/NoSuchMethod")
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unimplemented);
+    assert!(status.message().contains("/e2e.Echo/NoSuchMethod"));
+}
+
+#[tokio::test]
+async fn oversized_request_is_resource_exhausted() {
+    let server = default_server().await;
+    let request = EchoRequest {
+        payload: vec![1; 4 * 1024 * 1024 + 1],
+        ..text("big")
+    };
+    let status = server.client().await.unary(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+}
+
+#[tokio::test]
+async fn oversized_response_is_resource_exhausted_on_the_client() {
+    let server = default_server().await;
+    let client = server
+        .client()
+        .await
+        .with_config(rsrpc::client::ClientConfig::default().max_receive_message_size(1024));
+    let request = EchoRequest {
+        reply_size: 2048,
+        ..text("big")
+    };
+    let status = client.unary(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    let small = EchoRequest {
+        reply_size: 512,
+        ..text("small")
+    };
+    assert_eq!(
+        client.unary(small).await.unwrap().get_ref().payload.len(),
+        512
+    );
+}
+
+#[tokio::test]
+async fn server_limit_is_configurable() {
+    let config = rsrpc::server::ServiceConfig::default().max_receive_message_size(100);
+    let server = TestServer::start(EchoServer::new(EchoService).with_config(config)).await;
+    let request = EchoRequest {
+        payload: vec![1; 200],
+        ..text("x")
+    };
+    let status = server.client().await.unary(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted);
+}
+
+#[tokio::test]
+async fn client_timeout_is_deadline_exceeded() {
+    let server = default_server().await;
+    let mut request = Request::new(EchoRequest {
+        sleep_ms: 5_000,
+        ..text("slow")
+    });
+    request.set_timeout(Duration::from_millis(100));
+    let status = server.client().await.unary(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_415() {
+    let server = default_server().await;
+    let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("{}/e2e.Echo/Unary", server.url()))
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(Bytes::from_static(b"{}")))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status(), http::StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn concurrent_calls_share_one_client() {
+    let server = default_server().await;
+    let client = server.client().await;
+    let calls = (0..50).map(|index| {
+        let client = client.clone();
+        tokio::spawn(async move { client.unary(text(&index.to_string())).await })
+    });
+    for (index, call) in calls.enumerate() {
+        let reply = call.await.unwrap().unwrap();
+        assert_eq!(reply.get_ref().text, index.to_string());
+    }
+}
+
+#[tokio::test]
+async fn graceful_shutdown_lets_calls_finish() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (shutdown, signal) = oneshot::channel::<()>();
+    let serving = tokio::spawn(
+        Server::builder()
+            .add_service(EchoServer::new(EchoService))
+            .serve_with_listener(listener, async {
+                let _ = signal.await;
+            }),
+    );
+    let client = EchoClient::connect(format!("http://{addr}")).await.unwrap();
+    let slow = tokio::spawn(async move {
+        client
+            .unary(EchoRequest {
+                sleep_ms: 300,
+                ..text("slow")
+            })
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    shutdown.send(()).unwrap();
+    assert_eq!(slow.await.unwrap().unwrap().get_ref().text, "slow");
+    serving.await.unwrap().unwrap();
+}
