@@ -5,17 +5,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// Proto roots: each is an include directory, and all its `.proto` files
-/// are compiled. A missing root is skipped.
+/// are compiled.
 const ROOTS: &[&str] = &["proto/corpus", "proto/e2e"];
 
 fn main() -> io::Result<()> {
     // Cargo scans a directory recursively, so added protos rerun this too.
     println!("cargo:rerun-if-changed=proto");
-    let roots: Vec<&Path> = ROOTS
-        .iter()
-        .map(Path::new)
-        .filter(|root| root.is_dir())
-        .collect();
+    let roots: Vec<&Path> = ROOTS.iter().map(Path::new).collect();
     let mut protos = Vec::new();
     for root in &roots {
         collect_protos(root, &mut protos)?;

@@ -185,9 +185,14 @@ fn module_of(file: &FileDescriptorProto) -> Module {
     Module::from_protobuf_package_name(file.package())
 }
 
-/// `<package>.rs`, or `_.rs` for the empty package.
+/// `<package>.rs`, or `_.rs` for the empty package. Keyword components keep their proto
+/// spelling (`a.type.rs`, not prost's `a.r#type.rs`): `#` has no place in a file name.
 fn file_name(module: &Module) -> String {
-    module.to_file_name_or(EMPTY_PACKAGE_FILE_STEM)
+    let parts: Vec<&str> = module
+        .parts()
+        .map(|part| part.strip_prefix("r#").unwrap_or(part))
+        .collect();
+    Module::from_parts(parts).to_file_name_or(EMPTY_PACKAGE_FILE_STEM)
 }
 
 fn with_header(content: &str) -> String {

@@ -59,8 +59,8 @@ fn generates_one_file_per_package_of_the_corpus() {
             "corpus.a.rs",
             "corpus.b.rs",
             "corpus.legacy.rs",
-            "corpus.r#type.rs",
             "corpus.services.rs",
+            "corpus.type.rs",
             "corpus.types.rs",
             "corpus.wkt.rs",
         ]
@@ -112,7 +112,7 @@ fn generates_the_service_contract() {
 #[test]
 fn escapes_keywords_and_renames_client_helpers() {
     let files = generate_corpus("");
-    let keywords = &files["corpus.r#type.rs"];
+    let keywords = &files["corpus.type.rs"];
     for expected in [
         "pub struct Self_ {",
         "fn r#type(",
@@ -186,7 +186,7 @@ pub mod corpus {
         include!("corpus.legacy.rs");
     }
     pub mod r#type {
-        include!("corpus.r#type.rs");
+        include!("corpus.type.rs");
     }
     pub mod services {
         include!("corpus.services.rs");
