@@ -12,7 +12,7 @@ use http_body::{Frame, SizeHint};
 use prost::Message;
 use tokio::time::{Instant, Sleep};
 
-use crate::codec::encode::encode_frame;
+use crate::codec::encode::FrameEncoder;
 use crate::{MetadataMap, Status};
 
 /// How many encoded bytes a streaming body gathers from ready messages before handing
@@ -54,7 +54,7 @@ impl Body {
     /// Without, it simply ends — a client request.
     pub(crate) fn streaming<S, M>(
         source: S,
-        max_message_size: usize,
+        encoder: FrameEncoder,
         status_trailers: Option<MetadataMap>,
         deadline: Option<Instant>,
     ) -> Body
@@ -66,7 +66,7 @@ impl Body {
             kind: Kind::Streaming(Box::pin(EncodeBody {
                 source,
                 buf: BytesMut::new(),
-                max_message_size,
+                encoder,
                 trailers: status_trailers,
                 deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
                 state: EncodeState::Messages,
@@ -145,7 +145,7 @@ pin_project_lite::pin_project! {
         #[pin]
         source: S,
         buf: BytesMut,
-        max_message_size: usize,
+        encoder: FrameEncoder,
         trailers: Option<MetadataMap>,
         deadline: Option<Pin<Box<Sleep>>>,
         state: EncodeState,
@@ -205,12 +205,10 @@ where
         }
         while this.buf.len() < BATCH_SIZE {
             let status = match this.source.as_mut().poll_next(cx) {
-                Poll::Ready(Some(Ok(message))) => {
-                    match encode_frame(&message, this.buf, *this.max_message_size) {
-                        Ok(()) => continue,
-                        Err(status) => status,
-                    }
-                }
+                Poll::Ready(Some(Ok(message))) => match this.encoder.encode(&message, this.buf) {
+                    Ok(()) => continue,
+                    Err(status) => status,
+                },
                 Poll::Ready(Some(Err(status))) => status,
                 Poll::Ready(None) => Status::new(crate::Code::Ok, ""),
                 Poll::Pending if this.buf.is_empty() => return Poll::Pending,

@@ -5,7 +5,7 @@
 //! - [`Request`], [`Response`] and [`Streaming`], the values handlers and clients see;
 //! - the codec (length-prefixed protobuf framing);
 //! - [`Server`], which serves generated services, and [`Channel`], which calls them,
-//!   over HTTP/2.
+//!   over HTTP/2, in cleartext or over TLS.
 
 #![deny(missing_docs)]
 
@@ -21,7 +21,7 @@ pub mod server;
 mod status;
 mod streaming;
 mod timeout;
-mod transport;
+pub mod transport;
 
 pub use body::Body;
 pub use client::Channel;

@@ -6,6 +6,7 @@ use futures_core::Stream;
 use tokio::time::Instant;
 
 use crate::MetadataMap;
+use crate::codec::Encoding;
 
 /// A gRPC request: the message (or, for client-streaming calls, the stream of messages),
 /// its metadata and its deadline.
@@ -16,6 +17,7 @@ pub struct Request<T> {
     timeout: Option<Duration>,
     deadline: Option<Instant>,
     extensions: http::Extensions,
+    compression: Option<Option<Encoding>>,
 }
 
 impl<T> Request<T> {
@@ -27,6 +29,7 @@ impl<T> Request<T> {
             timeout: None,
             deadline: None,
             extensions: http::Extensions::new(),
+            compression: None,
         }
     }
 
@@ -42,6 +45,7 @@ impl<T> Request<T> {
             timeout: None,
             deadline,
             extensions,
+            compression: None,
         }
     }
 
@@ -99,6 +103,17 @@ impl<T> Request<T> {
         self.deadline
     }
 
+    /// Chooses the compression of this outgoing request's messages, overriding the
+    /// client's: `Some(encoding)` compresses, `None` sends them uncompressed.
+    pub fn set_compression(&mut self, encoding: Option<Encoding>) {
+        self.compression = Some(encoding);
+    }
+
+    /// The compression chosen with [`set_compression`](Self::set_compression), if any.
+    pub(crate) fn compression(&self) -> Option<Option<Encoding>> {
+        self.compression
+    }
+
     /// The effective deadline of an outgoing call sent now: the earlier of timeout and
     /// deadline.
     pub(crate) fn effective_deadline(&self, default_timeout: Option<Duration>) -> Option<Instant> {
@@ -126,6 +141,7 @@ impl<T> Request<T> {
             timeout: self.timeout,
             deadline: self.deadline,
             extensions: self.extensions,
+            compression: self.compression,
         };
         (rest, message)
     }
@@ -138,6 +154,7 @@ impl<T> Request<T> {
             timeout: self.timeout,
             deadline: self.deadline,
             extensions: self.extensions,
+            compression: self.compression,
         }
     }
 }

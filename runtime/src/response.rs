@@ -1,6 +1,7 @@
 //! [`Response`]: a message (or stream) with its initial and trailing metadata.
 
 use crate::MetadataMap;
+use crate::codec::Encoding;
 
 /// A gRPC response: the message (or, for server-streaming calls, the stream), the initial
 /// metadata sent as headers, and the trailing metadata sent after the last message.
@@ -10,6 +11,7 @@ pub struct Response<T> {
     message: T,
     trailers: MetadataMap,
     extensions: http::Extensions,
+    compression: Option<Option<Encoding>>,
 }
 
 impl<T> Response<T> {
@@ -20,6 +22,7 @@ impl<T> Response<T> {
             message,
             trailers: MetadataMap::new(),
             extensions: http::Extensions::new(),
+            compression: None,
         }
     }
 
@@ -34,6 +37,7 @@ impl<T> Response<T> {
             message,
             trailers,
             extensions,
+            compression: None,
         }
     }
 
@@ -84,6 +88,18 @@ impl<T> Response<T> {
         &mut self.extensions
     }
 
+    /// Chooses the compression of this response's messages, overriding the service's:
+    /// `Some(encoding)` compresses (if the client accepts it), `None` sends them
+    /// uncompressed.
+    pub fn set_compression(&mut self, encoding: Option<Encoding>) {
+        self.compression = Some(encoding);
+    }
+
+    /// The compression chosen with [`set_compression`](Self::set_compression), if any.
+    pub(crate) fn compression(&self) -> Option<Option<Encoding>> {
+        self.compression
+    }
+
     /// Splits into initial metadata, message, trailing metadata and extensions.
     pub(crate) fn into_parts(self) -> (MetadataMap, T, MetadataMap, http::Extensions) {
         (self.metadata, self.message, self.trailers, self.extensions)
@@ -96,6 +112,7 @@ impl<T> Response<T> {
             message: f(self.message),
             trailers: self.trailers,
             extensions: self.extensions,
+            compression: self.compression,
         }
     }
 }

@@ -14,6 +14,7 @@ use http_body_util::combinators::UnsyncBoxBody;
 use prost::Message;
 use tokio::time::{Instant, Sleep};
 
+use crate::codec::Encoding;
 use crate::codec::decode::{FrameDecoder, decode_message};
 use crate::codegen::BoxError;
 use crate::{MetadataMap, Status};
@@ -51,6 +52,7 @@ impl<T> Streaming<T> {
         body: B,
         direction: Direction,
         max_size: usize,
+        encoding: Option<Encoding>,
         deadline: Option<Instant>,
     ) -> Streaming<T>
     where
@@ -59,7 +61,7 @@ impl<T> Streaming<T> {
     {
         Streaming {
             body: box_body(body),
-            decoder: FrameDecoder::new(max_size),
+            decoder: FrameDecoder::new(max_size, encoding),
             direction,
             deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
             trailers: None,
@@ -76,6 +78,7 @@ impl<T> Streaming<T> {
             Direction::Response,
             0,
             None,
+            None,
         );
         stream.trailers = Some(trailers);
         stream.finished = true;
@@ -86,6 +89,11 @@ impl<T> Streaming<T> {
     /// Always `None` on the server side.
     pub fn trailers(&self) -> Option<&MetadataMap> {
         self.trailers.as_ref()
+    }
+
+    /// Whether the last message read arrived compressed.
+    pub fn last_message_compressed(&self) -> bool {
+        self.decoder.last_compressed()
     }
 
     /// Ends the stream with `status` as its final item.

@@ -141,6 +141,9 @@ fn server_struct(service: &ServiceModel) -> TokenStream {
 
         impl<T> rsrpc::server::NamedService for #name<T> {
             const NAME: &'static str = #service_name;
+            fn inherit_config(&mut self, defaults: &rsrpc::server::ServiceConfig) {
+                self.config = self.config.or(defaults);
+            }
         }
     }
 }

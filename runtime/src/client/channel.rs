@@ -9,9 +9,12 @@ use hyper::body::Incoming;
 use hyper::client::conn::http2::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::pki_types::ServerName;
 
 use crate::codegen::BoxError;
 use crate::status::status_from_hyper;
+use crate::transport::ClientTlsConfig;
 use crate::{Body, Error, Status, transport};
 
 /// A client connection to a server, over HTTP/2. Cheap to clone: clones share the
@@ -26,6 +29,7 @@ struct Shared {
     scheme: Scheme,
     authority: Authority,
     connect_timeout: Option<Duration>,
+    tls: Option<(TlsConnector, ServerName<'static>)>,
     /// The live connection, if any.
     sender: Mutex<Option<SendRequest<Body>>>,
     /// Serialises reconnection so that concurrent calls open one connection, not many.
@@ -37,12 +41,20 @@ struct Shared {
 pub struct ChannelBuilder {
     uri: Uri,
     connect_timeout: Option<Duration>,
+    tls: Option<ClientTlsConfig>,
 }
 
 impl ChannelBuilder {
     /// Fails connection attempts that take longer than `timeout`.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Connects over TLS (ALPN `h2`), verifying the server with `tls`. Required for
+    /// `https` destinations.
+    pub fn tls_config(mut self, tls: ClientTlsConfig) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -59,21 +71,35 @@ impl ChannelBuilder {
     /// Returns a channel that connects on its first call.
     pub fn connect_lazy(self) -> Result<Channel, Error> {
         let parts = self.uri.into_parts();
-        let scheme = parts.scheme.unwrap_or(Scheme::HTTP);
-        if scheme != Scheme::HTTP {
-            return Err(Error::new(
-                "unsupported scheme",
-                format!("{scheme}: only http is supported"),
-            ));
-        }
         let authority = parts
             .authority
             .ok_or_else(|| Error::new("invalid destination", "missing host and port"))?;
+        let scheme = match (parts.scheme, &self.tls) {
+            (Some(scheme), None) if scheme == Scheme::HTTPS => {
+                return Err(Error::new(
+                    "invalid destination",
+                    "https needs a TLS configuration: call tls_config",
+                ));
+            }
+            (Some(scheme), _) if scheme != Scheme::HTTP && scheme != Scheme::HTTPS => {
+                return Err(Error::new(
+                    "invalid destination",
+                    format!("unsupported scheme {scheme}: use http or https"),
+                ));
+            }
+            (_, Some(_)) => Scheme::HTTPS,
+            (_, None) => Scheme::HTTP,
+        };
+        let tls = match &self.tls {
+            Some(tls) => Some(tls.connector(host_of(&authority))?),
+            None => None,
+        };
         Ok(Channel {
             shared: Arc::new(Shared {
                 scheme,
                 authority,
                 connect_timeout: self.connect_timeout,
+                tls,
                 sender: Mutex::new(None),
                 connecting: tokio::sync::Mutex::new(()),
             }),
@@ -94,6 +120,7 @@ impl Channel {
         Ok(ChannelBuilder {
             uri,
             connect_timeout: None,
+            tls: None,
         })
     }
 
@@ -162,9 +189,9 @@ impl Channel {
 
     /// Opens a new connection.
     async fn open(&self) -> Result<SendRequest<Body>, Status> {
-        let host = self.shared.authority.host();
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let port = self.shared.authority.port_u16().unwrap_or(80);
+        let host = host_of(&self.shared.authority);
+        let default_port = if self.shared.tls.is_some() { 443 } else { 80 };
+        let port = self.shared.authority.port_u16().unwrap_or(default_port);
         let connect = TcpStream::connect((host, port));
         let stream = match self.shared.connect_timeout {
             Some(timeout) => tokio::time::timeout(timeout, connect)
@@ -179,10 +206,28 @@ impl Channel {
             ))
         })?;
         let _ = stream.set_nodelay(true);
-        transport::http2::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|error| Status::unavailable(format!("HTTP/2 handshake failed: {error}")))
+        let handshake = match &self.shared.tls {
+            None => transport::http2::handshake(TokioIo::new(stream)).await,
+            Some((connector, server_name)) => {
+                let stream = connector
+                    .connect(server_name.clone(), stream)
+                    .await
+                    .map_err(|error| {
+                        Status::unavailable(format!("TLS handshake failed: {error}"))
+                    })?;
+                transport::http2::handshake(TokioIo::new(stream)).await
+            }
+        };
+        handshake.map_err(|error| Status::unavailable(format!("HTTP/2 handshake failed: {error}")))
     }
+}
+
+/// The host of an authority, without the brackets of an IPv6 literal.
+fn host_of(authority: &Authority) -> &str {
+    authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
 }
 
 impl std::fmt::Debug for Channel {

@@ -13,8 +13,8 @@ use tokio::time::Instant;
 
 pub use channel::{Channel, ChannelBuilder};
 
-use crate::codec::encode::encode_frame;
-use crate::codec::{DEFAULT_MAX_RECEIVE_SIZE, DEFAULT_MAX_SEND_SIZE};
+use crate::codec::encode::FrameEncoder;
+use crate::codec::{CodecSettings, Encoding, EncodingSet, GRPC_ACCEPT_ENCODING, GRPC_ENCODING};
 use crate::status::code_from_http;
 use crate::streaming::Direction;
 use crate::{Body, Code, MetadataMap, Request, Response, Status, Streaming, timeout};
@@ -23,35 +23,37 @@ use crate::{Body, Code, MetadataMap, Request, Response, Status, Streaming, timeo
 const USER_AGENT_VALUE: &str = concat!("rsrpc/", env!("CARGO_PKG_VERSION"));
 
 /// Settings applied to every call of a client.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ClientConfig {
-    max_receive_message_size: usize,
-    max_send_message_size: usize,
+    codec: CodecSettings,
     timeout: Option<Duration>,
-}
-
-impl Default for ClientConfig {
-    fn default() -> Self {
-        ClientConfig {
-            max_receive_message_size: DEFAULT_MAX_RECEIVE_SIZE,
-            max_send_message_size: DEFAULT_MAX_SEND_SIZE,
-            timeout: None,
-        }
-    }
 }
 
 impl ClientConfig {
     /// Largest response message accepted (default 4 MiB); larger ones fail the call with
-    /// `RESOURCE_EXHAUSTED` before they are buffered.
+    /// `RESOURCE_EXHAUSTED` before they are buffered or decompressed past the limit.
     pub fn max_receive_message_size(mut self, limit: usize) -> Self {
-        self.max_receive_message_size = limit;
+        self.codec.max_receive_message_size = limit;
         self
     }
 
     /// Largest request message sent; a larger one fails the call with
     /// `RESOURCE_EXHAUSTED` without sending it.
     pub fn max_send_message_size(mut self, limit: usize) -> Self {
-        self.max_send_message_size = limit;
+        self.codec.max_send_message_size = limit;
+        self
+    }
+
+    /// Compresses request messages with `encoding` (sent as `grpc-encoding`).
+    pub fn send_compressed(mut self, encoding: Encoding) -> Self {
+        self.codec.send_compressed = Some(encoding);
+        self
+    }
+
+    /// The encodings accepted for responses, advertised in `grpc-accept-encoding`
+    /// (default: every implemented one).
+    pub fn accept_compressed(mut self, encodings: EncodingSet) -> Self {
+        self.codec.accept_compressed = encodings;
         self
     }
 
@@ -94,9 +96,8 @@ impl Grpc {
         Req: Message,
         Res: Message + Default,
     {
-        let (request, body) = self.unary_body(request)?;
-        let response = self.start(request, body, path).await?;
-        read_single(response).await
+        let outgoing = self.unary_body(request)?;
+        read_single(self.start(outgoing, path).await?).await
     }
 
     /// A server-streaming call: one request, a stream of responses.
@@ -108,8 +109,7 @@ impl Grpc {
     where
         Req: Message,
     {
-        let (request, body) = self.unary_body(request)?;
-        self.start(request, body, path).await
+        self.start(self.unary_body(request)?, path).await
     }
 
     /// A client-streaming call: a stream of requests, one response.
@@ -123,9 +123,8 @@ impl Grpc {
         Req: Message + 'static,
         Res: Message + Default,
     {
-        let (request, body) = self.streaming_body(request);
-        let response = self.start(request, body, path).await?;
-        read_single(response).await
+        let outgoing = self.streaming_body(request);
+        read_single(self.start(outgoing, path).await?).await
     }
 
     /// A bidirectional-streaming call.
@@ -138,42 +137,62 @@ impl Grpc {
         S: Stream<Item = Req> + Send + 'static,
         Req: Message + 'static,
     {
-        let (request, body) = self.streaming_body(request);
-        self.start(request, body, path).await
+        self.start(self.streaming_body(request), path).await
     }
 
     /// Encodes the single request message of a unary or server-streaming call.
-    fn unary_body<Req: Message>(
-        &self,
-        request: Request<Req>,
-    ) -> Result<(Request<()>, Body), Status> {
-        let (request, message) = request.split();
+    fn unary_body<Req: Message>(&self, request: Request<Req>) -> Result<Outgoing, Status> {
+        let encoder = self.encoder(&request);
+        let (head, message) = request.split();
         let mut data = BytesMut::new();
-        encode_frame(&message, &mut data, self.config.max_send_message_size)?;
-        Ok((request, Body::full(Some(data.freeze()), None)))
+        encoder.encode(&message, &mut data)?;
+        Ok(Outgoing {
+            head,
+            body: Body::full(Some(data.freeze()), None),
+            encoding: encoder.encoding,
+        })
     }
 
     /// Wraps a request stream into a body that encodes messages as they come.
-    fn streaming_body<S, Req>(&self, request: Request<S>) -> (Request<()>, Body)
+    fn streaming_body<S, Req>(&self, request: Request<S>) -> Outgoing
     where
         S: Stream<Item = Req> + Send + 'static,
         Req: Message + 'static,
     {
-        let (request, source) = request.split();
+        let encoder = self.encoder(&request);
+        let (head, source) = request.split();
         let source = crate::body::OkItems::new(source);
-        let body = Body::streaming(source, self.config.max_send_message_size, None, None);
-        (request, body)
+        Outgoing {
+            head,
+            body: Body::streaming(source, encoder, None, None),
+            encoding: encoder.encoding,
+        }
+    }
+
+    /// The encoder for a request's messages: its own compression choice, else the
+    /// client's.
+    fn encoder<T>(&self, request: &Request<T>) -> FrameEncoder {
+        FrameEncoder {
+            max_size: self.config.codec.max_send_message_size,
+            encoding: request
+                .compression()
+                .unwrap_or(self.config.codec.send_compressed),
+        }
     }
 
     /// Sends the request head and body, and waits for the response head.
     async fn start<Res>(
         &self,
-        request: Request<()>,
-        body: Body,
+        outgoing: Outgoing,
         path: &'static str,
     ) -> Result<Response<Streaming<Res>>, Status> {
-        let deadline = request.effective_deadline(self.config.timeout);
-        let (metadata, (), extensions) = request.into_parts();
+        let Outgoing {
+            head,
+            body,
+            encoding,
+        } = outgoing;
+        let deadline = head.effective_deadline(self.config.timeout);
+        let (metadata, (), extensions) = head.into_parts();
         let mut http_request = http::Request::new(body);
         *http_request.method_mut() = http::Method::POST;
         *http_request.uri_mut() = self.channel.uri(path);
@@ -183,6 +202,13 @@ impl Grpc {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
         headers.insert(TE, HeaderValue::from_static("trailers"));
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        if let Some(encoding) = encoding {
+            headers.insert(GRPC_ENCODING, HeaderValue::from_static(encoding.name()));
+        }
+        headers.insert(
+            GRPC_ACCEPT_ENCODING,
+            self.config.codec.accept_compressed.header_value(),
+        );
         if let Some(deadline) = deadline {
             let remaining = deadline.saturating_duration_since(Instant::now());
             headers.insert(timeout::GRPC_TIMEOUT, timeout::encode(remaining));
@@ -223,10 +249,27 @@ impl Grpc {
                 content_type.map(String::from_utf8_lossy)
             )));
         }
+        let response_encoding = match parts.headers.get(GRPC_ENCODING).map(Encoding::parse) {
+            None | Some(Ok(None)) => None,
+            Some(Ok(Some(encoding))) if self.config.codec.accept_compressed.contains(encoding) => {
+                Some(encoding)
+            }
+            Some(Ok(Some(encoding))) => {
+                return Err(Status::internal(format!(
+                    "the server used grpc-encoding {encoding}, which this client does not accept"
+                )));
+            }
+            Some(Err(name)) => {
+                return Err(Status::internal(format!(
+                    "the server used unsupported grpc-encoding {name:?}"
+                )));
+            }
+        };
         let stream = Streaming::new(
             body,
             Direction::Response,
-            self.config.max_receive_message_size,
+            self.config.codec.max_receive_message_size,
+            response_encoding,
             deadline,
         );
         Ok(Response::from_parts(
@@ -236,6 +279,13 @@ impl Grpc {
             parts.extensions,
         ))
     }
+}
+
+/// A request ready to send: head, encoded body, and the encoding of its messages.
+struct Outgoing {
+    head: Request<()>,
+    body: Body,
+    encoding: Option<Encoding>,
 }
 
 /// Reads the only response message of a unary or client-streaming call, and its trailers.

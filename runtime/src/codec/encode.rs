@@ -4,14 +4,29 @@ use bytes::{BufMut, BytesMut};
 use prost::Message;
 
 use super::HEADER_SIZE;
+use super::compression::Encoding;
 use crate::Status;
 
-/// Appends `message` to `buf` as one uncompressed frame, refusing messages over `max_size`
-/// with `RESOURCE_EXHAUSTED`.
-pub(crate) fn encode_frame<M: Message>(
+/// Writes messages as frames: compressed with `encoding` if set, and refusing messages
+/// over `max_size` with `RESOURCE_EXHAUSTED`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FrameEncoder {
+    pub(crate) max_size: usize,
+    pub(crate) encoding: Option<Encoding>,
+}
+
+impl FrameEncoder {
+    /// Appends `message` to `buf` as one frame.
+    pub(crate) fn encode<M: Message>(&self, message: &M, buf: &mut BytesMut) -> Result<(), Status> {
+        encode_frame(message, buf, self.max_size, self.encoding)
+    }
+}
+
+fn encode_frame<M: Message>(
     message: &M,
     buf: &mut BytesMut,
     max_size: usize,
+    encoding: Option<Encoding>,
 ) -> Result<(), Status> {
     let len = message.encoded_len();
     if len > max_size {
@@ -19,12 +34,27 @@ pub(crate) fn encode_frame<M: Message>(
             "message of {len} bytes is larger than the send limit of {max_size} bytes"
         )));
     }
-    let prefix = u32::try_from(len).map_err(|_| {
-        Status::resource_exhausted(format!("message of {len} bytes cannot be framed"))
-    })?;
-    buf.reserve(HEADER_SIZE + len);
-    buf.put_u8(0);
-    buf.put_u32(prefix);
-    message.encode_raw(buf);
+    let start = buf.len();
+    match encoding {
+        None => {
+            buf.reserve(HEADER_SIZE + len);
+            buf.put_u8(0);
+            buf.put_u32(frame_len(len)?);
+            message.encode_raw(buf);
+        }
+        Some(encoding) => {
+            let plain = message.encode_to_vec();
+            buf.put_u8(1);
+            buf.put_u32(0);
+            encoding.compress(&plain, buf)?;
+            let compressed_len = frame_len(buf.len() - start - HEADER_SIZE)?;
+            buf[start + 1..start + HEADER_SIZE].copy_from_slice(&compressed_len.to_be_bytes());
+        }
+    }
     Ok(())
+}
+
+fn frame_len(len: usize) -> Result<u32, Status> {
+    u32::try_from(len)
+        .map_err(|_| Status::resource_exhausted(format!("message of {len} bytes cannot be framed")))
 }

@@ -1,10 +1,15 @@
 //! The gRPC message codec: length-prefixed framing of protobuf messages.
 //!
 //! Every message travels as a 1-byte compressed flag, a 4-byte big-endian length and the
-//! payload. [`encode`] writes such frames; [`decode`] splits a byte stream back into them.
+//! payload. `encode` writes such frames, `decode` splits a byte stream back into them, and
+//! [`Encoding`] compresses payloads.
 
+mod compression;
 pub(crate) mod decode;
 pub(crate) mod encode;
+
+pub use compression::{Encoding, EncodingSet};
+pub(crate) use compression::{GRPC_ACCEPT_ENCODING, GRPC_ENCODING};
 
 /// Default limit on the size of a received message: 4 MiB, as in other gRPC stacks.
 pub const DEFAULT_MAX_RECEIVE_SIZE: usize = 4 * 1024 * 1024;
@@ -12,3 +17,31 @@ pub const DEFAULT_MAX_RECEIVE_SIZE: usize = 4 * 1024 * 1024;
 pub const DEFAULT_MAX_SEND_SIZE: usize = u32::MAX as usize;
 /// Size of the frame header: compressed flag and length.
 pub(crate) const HEADER_SIZE: usize = 5;
+
+/// How one side of a call frames messages, resolved from its configuration.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CodecSettings {
+    /// Largest message accepted.
+    pub(crate) max_receive_message_size: usize,
+    /// Largest message sent.
+    pub(crate) max_send_message_size: usize,
+    /// Encoding to compress sent messages with, when the peer accepts it.
+    pub(crate) send_compressed: Option<Encoding>,
+    /// Encodings accepted from the peer.
+    pub(crate) accept_compressed: EncodingSet,
+}
+
+impl Default for CodecSettings {
+    fn default() -> Self {
+        CodecSettings {
+            max_receive_message_size: DEFAULT_MAX_RECEIVE_SIZE,
+            max_send_message_size: DEFAULT_MAX_SEND_SIZE,
+            send_compressed: None,
+            accept_compressed: EncodingSet::default(),
+        }
+    }
+}
+
+/// Marks, in a unary request's extensions, that its message arrived compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compressed;

@@ -11,7 +11,10 @@ use prost::Message;
 use tokio::time::Instant;
 
 use super::ServiceConfig;
-use crate::codec::encode::encode_frame;
+use crate::codec::encode::FrameEncoder;
+use crate::codec::{
+    CodecSettings, Compressed, Encoding, EncodingSet, GRPC_ACCEPT_ENCODING, GRPC_ENCODING,
+};
 use crate::codegen::BoxError;
 use crate::streaming::Direction;
 use crate::{Body, MetadataMap, Request, Response, Status, Streaming, timeout};
@@ -19,11 +22,21 @@ use crate::{Body, MetadataMap, Request, Response, Status, Streaming, timeout};
 /// Content type of gRPC responses.
 const GRPC_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("application/grpc");
 
-/// The parts of an HTTP request that every call kind reads before the body.
+/// A request body the server can read: any HTTP body whose errors box.
+pub trait RequestBody: http_body::Body<Error: Into<BoxError>> + Send + 'static {}
+
+impl<B> RequestBody for B where B: http_body::Body<Error: Into<BoxError>> + Send + 'static {}
+
+/// What every call kind reads from the request head before the body.
 struct CallHead {
     metadata: MetadataMap,
     deadline: Option<Instant>,
     extensions: http::Extensions,
+    settings: CodecSettings,
+    /// Encoding of the request messages.
+    request_encoding: Option<Encoding>,
+    /// Encodings the client accepts for responses.
+    client_accepts: EncodingSet,
 }
 
 /// Why a request was refused before reaching its handler.
@@ -32,6 +45,8 @@ enum Rejection {
     Http(StatusCode, &'static str),
     /// A gRPC request with an invalid header.
     Grpc(Status),
+    /// Messages in an encoding this service does not accept.
+    Encoding(String, EncodingSet),
 }
 
 impl Rejection {
@@ -39,26 +54,34 @@ impl Rejection {
         match self {
             Rejection::Http(status, text) => plain_response(status, text),
             Rejection::Grpc(status) => status_response(status),
+            Rejection::Encoding(name, accepted) => {
+                let message = format!("grpc-encoding {name:?} is not supported");
+                let mut response = status_response(Status::unimplemented(message));
+                let headers = response.headers_mut();
+                headers.insert(GRPC_ACCEPT_ENCODING, accepted.header_value());
+                response
+            }
         }
     }
 }
 
 impl CallHead {
-    /// Validates method and content type and reads metadata and deadline.
-    fn parse(parts: http::request::Parts) -> Result<CallHead, Rejection> {
+    /// Validates method, content type, timeout and encoding.
+    fn parse(parts: http::request::Parts, config: &ServiceConfig) -> Result<CallHead, Rejection> {
         if parts.method != http::Method::POST {
             return Err(Rejection::Http(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "gRPC requests must use POST",
             ));
         }
-        if !is_grpc_content_type(parts.headers.get(CONTENT_TYPE)) {
+        let headers = &parts.headers;
+        if !is_grpc_content_type(headers.get(CONTENT_TYPE)) {
             return Err(Rejection::Http(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "invalid gRPC request content-type",
             ));
         }
-        let deadline = match parts.headers.get(timeout::GRPC_TIMEOUT) {
+        let deadline = match headers.get(timeout::GRPC_TIMEOUT) {
             None => None,
             Some(value) => match timeout::parse(value) {
                 Some(timeout) => Some(Instant::now() + timeout),
@@ -69,15 +92,138 @@ impl CallHead {
                 }
             },
         };
+        let settings = config.settings();
+        let accepted = settings.accept_compressed;
+        let request_encoding = match headers.get(GRPC_ENCODING).map(Encoding::parse) {
+            None | Some(Ok(None)) => None,
+            Some(Ok(Some(encoding))) if accepted.contains(encoding) => Some(encoding),
+            Some(Ok(Some(encoding))) => {
+                return Err(Rejection::Encoding(encoding.name().to_owned(), accepted));
+            }
+            Some(Err(name)) => return Err(Rejection::Encoding(name, accepted)),
+        };
+        let client_accepts = EncodingSet::from_header(headers.get(GRPC_ACCEPT_ENCODING));
         Ok(CallHead {
             metadata: MetadataMap::from_headers(parts.headers),
             deadline,
             extensions: parts.extensions,
+            settings,
+            request_encoding,
+            client_accepts,
         })
     }
 
     fn into_request<T>(self, message: T) -> Request<T> {
         Request::from_parts(self.metadata, message, self.deadline, self.extensions)
+    }
+
+    /// The inbound messages of the call.
+    fn request_stream<B: RequestBody, T>(&self, body: B) -> Streaming<T> {
+        Streaming::new(
+            body,
+            Direction::Request,
+            self.settings.max_receive_message_size,
+            self.request_encoding,
+            None,
+        )
+    }
+
+    /// Reads the single request message of a unary or server-streaming call, and marks
+    /// the request [`Compressed`] if it was.
+    async fn single_request<B: RequestBody, T: Message + Default>(
+        mut self,
+        body: B,
+    ) -> Result<Request<T>, Status> {
+        let mut stream = self.request_stream::<B, T>(body);
+        let message = stream
+            .message()
+            .await?
+            .ok_or_else(|| Status::internal("the request has no message"))?;
+        let compressed = stream.last_message_compressed();
+        if stream.message().await?.is_some() {
+            return Err(Status::internal(
+                "the request has more than one message for a unary method",
+            ));
+        }
+        if compressed {
+            self.extensions.insert(Compressed);
+        }
+        Ok(self.into_request(message))
+    }
+
+    /// What the response head and encoder need once the request has been consumed.
+    fn response_plan(&self) -> ResponsePlan {
+        ResponsePlan {
+            settings: self.settings,
+            client_accepts: self.client_accepts,
+            deadline: self.deadline,
+        }
+    }
+}
+
+/// How to send the response of a call.
+struct ResponsePlan {
+    settings: CodecSettings,
+    client_accepts: EncodingSet,
+    deadline: Option<Instant>,
+}
+
+impl ResponsePlan {
+    /// The encoder for the response: the handler's choice of compression, else the
+    /// service's, used only when the client accepts it.
+    fn encoder(&self, requested: Option<Option<Encoding>>) -> FrameEncoder {
+        let encoding = requested
+            .unwrap_or(self.settings.send_compressed)
+            .filter(|encoding| self.client_accepts.contains(*encoding));
+        FrameEncoder {
+            max_size: self.settings.max_send_message_size,
+            encoding,
+        }
+    }
+
+    /// Response headers: status 200, content type, encodings and initial metadata.
+    fn head(&self, metadata: MetadataMap, encoder: &FrameEncoder) -> http::response::Builder {
+        let mut headers = metadata.into_headers();
+        headers.insert(CONTENT_TYPE, GRPC_CONTENT_TYPE);
+        if let Some(encoding) = encoder.encoding {
+            headers.insert(GRPC_ENCODING, HeaderValue::from_static(encoding.name()));
+        }
+        headers.insert(
+            GRPC_ACCEPT_ENCODING,
+            self.settings.accept_compressed.header_value(),
+        );
+        let mut builder = http::Response::builder().status(StatusCode::OK);
+        if let Some(slot) = builder.headers_mut() {
+            *slot = headers;
+        }
+        builder
+    }
+
+    /// A unary response: one DATA frame with the message, then the OK status trailers.
+    fn unary<T: Message>(&self, response: Response<T>) -> Result<http::Response<Body>, Status> {
+        let encoder = self.encoder(response.compression());
+        let (metadata, message, trailers, extensions) = response.into_parts();
+        let mut data = bytes::BytesMut::new();
+        encoder.encode(&message, &mut data)?;
+        let mut trailer_headers = trailers.into_headers();
+        Status::new(crate::Code::Ok, "").write_to(&mut trailer_headers);
+        let body = Body::full(Some(data.freeze()), Some(trailer_headers));
+        Ok(with_extensions(
+            self.head(metadata, &encoder).body(body),
+            extensions,
+        ))
+    }
+
+    /// A streaming response: messages as the handler's stream yields them, then trailers.
+    fn streaming<S, T>(&self, response: Response<S>) -> http::Response<Body>
+    where
+        S: Stream<Item = Result<T, Status>> + Send + 'static,
+        T: Message + 'static,
+    {
+        let encoder = self.encoder(response.compression());
+        let (metadata, stream, trailers, extensions) = response.into_parts();
+        let body = Body::streaming(stream, encoder, Some(trailers), self.deadline);
+        with_extensions(self.head(metadata, &encoder).body(body), extensions)
     }
 }
 
@@ -99,17 +245,16 @@ pub async fn unary<B, Req, Res, F, Fut>(
     handler: F,
 ) -> Result<http::Response<Body>, Infallible>
 where
-    B: http_body::Body + Send + 'static,
-    B::Error: Into<BoxError>,
+    B: RequestBody,
     Req: Message + Default + 'static,
     Res: Message + 'static,
     F: FnOnce(Request<Req>) -> Fut,
     Fut: Future<Output = Result<Response<Res>, Status>>,
 {
-    serve(request, async |head, body| {
-        let message = single_message(body, &config).await?;
-        let response = handler(head.into_request(message)).await?;
-        unary_response(response, &config)
+    serve(request, &config, async |head, body| {
+        let plan = head.response_plan();
+        let response = handler(head.single_request(body).await?).await?;
+        plan.unary(response)
     })
     .await
 }
@@ -121,19 +266,17 @@ pub async fn server_streaming<B, Req, Res, S, F, Fut>(
     handler: F,
 ) -> Result<http::Response<Body>, Infallible>
 where
-    B: http_body::Body + Send + 'static,
-    B::Error: Into<BoxError>,
+    B: RequestBody,
     Req: Message + Default + 'static,
     Res: Message + 'static,
     S: Stream<Item = Result<Res, Status>> + Send + 'static,
     F: FnOnce(Request<Req>) -> Fut,
     Fut: Future<Output = Result<Response<S>, Status>>,
 {
-    serve(request, async |head, body| {
-        let deadline = head.deadline;
-        let message = single_message(body, &config).await?;
-        let response = handler(head.into_request(message)).await?;
-        Ok(streaming_response(response, &config, deadline))
+    serve(request, &config, async |head, body| {
+        let plan = head.response_plan();
+        let response = handler(head.single_request(body).await?).await?;
+        Ok(plan.streaming(response))
     })
     .await
 }
@@ -145,17 +288,17 @@ pub async fn client_streaming<B, Req, Res, F, Fut>(
     handler: F,
 ) -> Result<http::Response<Body>, Infallible>
 where
-    B: http_body::Body + Send + 'static,
-    B::Error: Into<BoxError>,
+    B: RequestBody,
     Req: Message + Default + 'static,
     Res: Message + 'static,
     F: FnOnce(Request<Streaming<Req>>) -> Fut,
     Fut: Future<Output = Result<Response<Res>, Status>>,
 {
-    serve(request, async |head, body| {
-        let stream = request_stream(body, &config);
+    serve(request, &config, async |head, body| {
+        let plan = head.response_plan();
+        let stream = head.request_stream(body);
         let response = handler(head.into_request(stream)).await?;
-        unary_response(response, &config)
+        plan.unary(response)
     })
     .await
 }
@@ -167,19 +310,18 @@ pub async fn bidi_streaming<B, Req, Res, S, F, Fut>(
     handler: F,
 ) -> Result<http::Response<Body>, Infallible>
 where
-    B: http_body::Body + Send + 'static,
-    B::Error: Into<BoxError>,
+    B: RequestBody,
     Req: Message + Default + 'static,
     Res: Message + 'static,
     S: Stream<Item = Result<Res, Status>> + Send + 'static,
     F: FnOnce(Request<Streaming<Req>>) -> Fut,
     Fut: Future<Output = Result<Response<S>, Status>>,
 {
-    serve(request, async |head, body| {
-        let deadline = head.deadline;
-        let stream = request_stream(body, &config);
+    serve(request, &config, async |head, body| {
+        let plan = head.response_plan();
+        let stream = head.request_stream(body);
         let response = handler(head.into_request(stream)).await?;
-        Ok(streaming_response(response, &config, deadline))
+        Ok(plan.streaming(response))
     })
     .await
 }
@@ -200,10 +342,11 @@ pub(crate) fn unimplemented_response(path: &str) -> http::Response<Body> {
 /// becomes a Trailers-Only response.
 async fn serve<B>(
     request: http::Request<B>,
+    config: &ServiceConfig,
     call: impl AsyncFnOnce(CallHead, B) -> Result<http::Response<Body>, Status>,
 ) -> Result<http::Response<Body>, Infallible> {
     let (parts, body) = request.into_parts();
-    let head = match CallHead::parse(parts) {
+    let head = match CallHead::parse(parts, config) {
         Ok(head) => head,
         Err(rejection) => return Ok(rejection.into_response()),
     };
@@ -215,87 +358,6 @@ async fn serve<B>(
         None => call(head, body).await,
     };
     Ok(result.unwrap_or_else(status_response))
-}
-
-/// Reads the single request message of a unary or server-streaming call.
-async fn single_message<B, T>(body: B, config: &ServiceConfig) -> Result<T, Status>
-where
-    B: http_body::Body + Send + 'static,
-    B::Error: Into<BoxError>,
-    T: Message + Default,
-{
-    let mut stream = request_stream::<B, T>(body, config);
-    let message = stream
-        .message()
-        .await?
-        .ok_or_else(|| Status::internal("the request has no message"))?;
-    if stream.message().await?.is_some() {
-        return Err(Status::internal(
-            "the request has more than one message for a unary method",
-        ));
-    }
-    Ok(message)
-}
-
-fn request_stream<B, T>(body: B, config: &ServiceConfig) -> Streaming<T>
-where
-    B: http_body::Body + Send + 'static,
-    B::Error: Into<BoxError>,
-{
-    Streaming::new(
-        body,
-        Direction::Request,
-        config.max_receive_message_size,
-        None,
-    )
-}
-
-/// Response headers: status 200, gRPC content type and the initial metadata.
-fn response_head(metadata: MetadataMap) -> http::response::Builder {
-    let mut headers = metadata.into_headers();
-    headers.insert(CONTENT_TYPE, GRPC_CONTENT_TYPE);
-    let mut builder = http::Response::builder().status(StatusCode::OK);
-    if let Some(slot) = builder.headers_mut() {
-        *slot = headers;
-    }
-    builder
-}
-
-/// A unary response: one DATA frame with the message, then the OK status trailers.
-fn unary_response<T: Message>(
-    response: Response<T>,
-    config: &ServiceConfig,
-) -> Result<http::Response<Body>, Status> {
-    let (metadata, message, trailers, extensions) = response.into_parts();
-    let mut data = bytes::BytesMut::new();
-    encode_frame(&message, &mut data, config.max_send_message_size)?;
-    let mut trailer_headers = trailers.into_headers();
-    Status::new(crate::Code::Ok, "").write_to(&mut trailer_headers);
-    let body = Body::full(Some(data.freeze()), Some(trailer_headers));
-    Ok(with_extensions(
-        response_head(metadata).body(body),
-        extensions,
-    ))
-}
-
-/// A streaming response: messages as the handler's stream yields them, then trailers.
-fn streaming_response<S, T>(
-    response: Response<S>,
-    config: &ServiceConfig,
-    deadline: Option<Instant>,
-) -> http::Response<Body>
-where
-    S: Stream<Item = Result<T, Status>> + Send + 'static,
-    T: Message + 'static,
-{
-    let (metadata, stream, trailers, extensions) = response.into_parts();
-    let body = Body::streaming(
-        stream,
-        config.max_send_message_size,
-        Some(trailers),
-        deadline,
-    );
-    with_extensions(response_head(metadata).body(body), extensions)
 }
 
 fn with_extensions(

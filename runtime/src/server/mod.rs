@@ -11,19 +11,26 @@ use std::net::SocketAddr;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tower_service::Service;
 
 pub use config::ServiceConfig;
 pub use method::{bidi_streaming, client_streaming, server_streaming, unary, unimplemented};
 
 use self::router::{Route, Router};
+use crate::transport::ServerTlsConfig;
 use crate::{Body, Error, transport};
 
 /// A service with a fully qualified gRPC name (`package.Service`), as generated servers are.
 pub trait NamedService {
     /// The name requests address in their path: `/{NAME}/{Method}`.
     const NAME: &'static str;
+
+    /// Takes the settings it leaves unset from the server's defaults. Generated servers
+    /// do; other services can ignore them.
+    fn inherit_config(&mut self, defaults: &ServiceConfig) {
+        let _ = defaults;
+    }
 }
 
 /// A gRPC server: add generated services, then serve them on a socket.
@@ -36,13 +43,30 @@ pub trait NamedService {
 /// ```
 #[derive(Default)]
 pub struct Server {
-    routes: Vec<(&'static str, Route)>,
+    services: Vec<(&'static str, RouteBuilder)>,
+    defaults: ServiceConfig,
+    tls: Option<ServerTlsConfig>,
 }
+
+/// Makes a service's route once the server's defaults are final.
+type RouteBuilder = Box<dyn FnOnce(&ServiceConfig) -> Route + Send>;
 
 impl Server {
     /// A server with no services.
     pub fn builder() -> Server {
         Server::default()
+    }
+
+    /// Serves over TLS (ALPN `h2`) instead of cleartext.
+    pub fn tls_config(mut self, tls: ServerTlsConfig) -> Server {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Defaults for the settings each service leaves unset (limits, compression).
+    pub fn with_config(mut self, defaults: ServiceConfig) -> Server {
+        self.defaults = defaults;
+        self
     }
 
     /// Adds a generated service. Calls to `/{S::NAME}/*` go to it.
@@ -56,12 +80,16 @@ impl Server {
             + 'static,
         S::Future: Send + 'static,
     {
-        let route: Route = Box::new(move |request| {
-            let mut service = service.clone();
-            Box::pin(service.call(request))
+        let build: RouteBuilder = Box::new(move |defaults| {
+            let mut service = service;
+            service.inherit_config(defaults);
+            Box::new(move |request| {
+                let mut service = service.clone();
+                Box::pin(service.call(request))
+            })
         });
-        self.routes.retain(|(name, _)| *name != S::NAME);
-        self.routes.push((S::NAME, route));
+        self.services.retain(|(name, _)| *name != S::NAME);
+        self.services.push((S::NAME, build));
         self
     }
 
@@ -89,7 +117,13 @@ impl Server {
         listener: TcpListener,
         signal: impl Future<Output = ()>,
     ) -> Result<(), Error> {
-        let router = Router::new(self.routes);
+        let defaults = self.defaults;
+        let routes = self
+            .services
+            .into_iter()
+            .map(|(name, build)| (name, build(&defaults)))
+            .collect();
+        let router = Router::new(routes);
         let graceful = GracefulShutdown::new();
         let mut signal = std::pin::pin!(signal);
         loop {
@@ -107,11 +141,18 @@ impl Server {
                 }
             };
             let _ = stream.set_nodelay(true);
-            let connection =
-                transport::http2::serve_connection(TokioIo::new(stream), router.clone());
-            let connection = graceful.watch(connection);
+            let router = router.clone();
+            let watcher = graceful.watcher();
+            let tls = self.tls.clone();
             tokio::spawn(async move {
-                if let Err(error) = connection.await {
+                let result = match tls {
+                    None => watcher.watch(serve(stream, router)).await,
+                    Some(tls) => match accept_tls(&tls, stream).await {
+                        Some(stream) => watcher.watch(serve(stream, router)).await,
+                        None => return,
+                    },
+                };
+                if let Err(error) = result {
                     tracing::debug!(%error, "connection ended with an error");
                 }
             });
@@ -122,9 +163,41 @@ impl Server {
     }
 }
 
+/// How long a client may take to complete the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Completes the TLS handshake of an accepted connection; `None` if it fails.
+async fn accept_tls(
+    tls: &ServerTlsConfig,
+    stream: TcpStream,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.acceptor().accept(stream)).await {
+        Ok(Ok(stream)) => Some(stream),
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!("TLS handshake timed out");
+            None
+        }
+    }
+}
+
+/// Serves one connection over HTTP/2.
+fn serve<I>(
+    io: I,
+    router: Router,
+) -> hyper::server::conn::http2::Connection<TokioIo<I>, Router, hyper_util::rt::TokioExecutor>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    transport::http2::serve_connection(TokioIo::new(io), router)
+}
+
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<_> = self.routes.iter().map(|(name, _)| *name).collect();
+        let names: Vec<_> = self.services.iter().map(|(name, _)| *name).collect();
         f.debug_struct("Server").field("services", &names).finish()
     }
 }

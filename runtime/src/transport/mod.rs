@@ -1,3 +1,6 @@
-//! The HTTP transports gRPC runs over.
+//! The transports gRPC runs over: HTTP/2, in cleartext or over TLS.
 
 pub(crate) mod http2;
+mod tls;
+
+pub use tls::{ClientTlsConfig, ServerTlsConfig};
