@@ -10,10 +10,11 @@ use futures_core::Stream;
 use http::HeaderMap;
 use http_body::{Frame, SizeHint};
 use prost::Message;
+use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
 use crate::codec::encode::FrameEncoder;
-use crate::{MetadataMap, Status};
+use crate::{Code, MetadataMap, Status};
 
 /// How many encoded bytes a streaming body gathers from ready messages before handing
 /// them to the transport as one DATA frame.
@@ -47,17 +48,42 @@ impl Body {
         }
     }
 
-    /// A body that encodes the messages of `source` as they come.
-    ///
-    /// With `status_trailers`, the body ends with trailers carrying the status (`OK` plus
-    /// these trailers when the stream ends, or the stream's error) — a server response.
-    /// Without, it simply ends — a client request.
-    pub(crate) fn streaming<S, M>(
+    /// A server response body that encodes the messages of `source` as they come, then
+    /// ends with status trailers: `OK` plus `trailers` when the stream ends, the stream's
+    /// error, or `DEADLINE_EXCEEDED` once `deadline` passes.
+    pub(crate) fn response_stream<S, M>(
         source: S,
         encoder: FrameEncoder,
-        status_trailers: Option<MetadataMap>,
+        trailers: MetadataMap,
         deadline: Option<Instant>,
     ) -> Body
+    where
+        S: Stream<Item = Result<M, Status>> + Send + 'static,
+        M: Message + 'static,
+    {
+        let end = End::Trailers {
+            metadata: Some(trailers),
+            deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
+        };
+        Body::encoding(source, encoder, end)
+    }
+
+    /// A client request body that encodes the messages of `source` as they come. It ends
+    /// with the source, or early once the sender of `abandoned` is dropped: the caller
+    /// gave up the call, and ending the body lets the transport reset the stream.
+    pub(crate) fn request_stream<S, M>(
+        source: S,
+        encoder: FrameEncoder,
+        abandoned: oneshot::Receiver<()>,
+    ) -> Body
+    where
+        S: Stream<Item = M> + Send + 'static,
+        M: Message + 'static,
+    {
+        Body::encoding(OkItems { source }, encoder, End::Plain { abandoned })
+    }
+
+    fn encoding<S, M>(source: S, encoder: FrameEncoder, end: End) -> Body
     where
         S: Stream<Item = Result<M, Status>> + Send + 'static,
         M: Message + 'static,
@@ -67,8 +93,7 @@ impl Body {
                 source,
                 buf: BytesMut::new(),
                 encoder,
-                trailers: status_trailers,
-                deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
+                end,
                 state: EncodeState::Messages,
             })),
         }
@@ -138,41 +163,62 @@ enum EncodeState {
     Done,
 }
 
+/// How an encoding body ends.
+enum End {
+    /// A server response: status trailers, early when the call's deadline passes.
+    Trailers {
+        metadata: Option<MetadataMap>,
+        deadline: Option<Pin<Box<Sleep>>>,
+    },
+    /// A client request: the end of the body, early when the caller gives up the call.
+    Plain { abandoned: oneshot::Receiver<()> },
+}
+
+impl End {
+    /// A status that ends the body before its source does, if one is due.
+    fn poll_cut_short(&mut self, cx: &mut Context<'_>) -> Option<Status> {
+        match self {
+            End::Trailers {
+                deadline: Some(deadline),
+                ..
+            } => deadline
+                .as_mut()
+                .poll(cx)
+                .is_ready()
+                .then(|| Status::deadline_exceeded("deadline exceeded")),
+            End::Trailers { deadline: None, .. } => None,
+            End::Plain { abandoned } => Pin::new(abandoned)
+                .poll(cx)
+                .is_ready()
+                .then(|| Status::cancelled("the call was dropped")),
+        }
+    }
+
+    /// The last frame: status trailers on a server response; on a client request,
+    /// nothing — or an error, which makes the transport reset the stream.
+    fn finish(&mut self, status: Status) -> Option<Result<Frame<Bytes>, Status>> {
+        match self {
+            End::Trailers { metadata, .. } => {
+                let mut headers = metadata.take().unwrap_or_default().into_headers();
+                status.write_to(&mut headers);
+                Some(Ok(Frame::trailers(headers)))
+            }
+            End::Plain { .. } if matches!(status.code(), Code::Ok | Code::Cancelled) => None,
+            End::Plain { .. } => Some(Err(status)),
+        }
+    }
+}
+
 pin_project_lite::pin_project! {
     /// Encodes a stream of messages into DATA frames, batching messages that are ready
-    /// together, and closes with status trailers on the server side.
+    /// together, and ends as its [`End`] says.
     struct EncodeBody<S> {
         #[pin]
         source: S,
         buf: BytesMut,
         encoder: FrameEncoder,
-        trailers: Option<MetadataMap>,
-        deadline: Option<Pin<Box<Sleep>>>,
+        end: End,
         state: EncodeState,
-    }
-}
-
-impl<S, M> EncodeBody<S>
-where
-    S: Stream<Item = Result<M, Status>>,
-{
-    /// Ends the body: with status trailers on a server response, or plainly on a request.
-    fn finish(
-        trailers: &mut Option<MetadataMap>,
-        state: &mut EncodeState,
-        status: Status,
-    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
-        *state = EncodeState::Done;
-        match trailers.take() {
-            Some(metadata) => {
-                let mut headers = metadata.into_headers();
-                status.write_to(&mut headers);
-                Poll::Ready(Some(Ok(Frame::trailers(headers))))
-            }
-            // A client request cannot carry a status: an error aborts the stream instead.
-            None if status.code() != crate::Code::Ok => Poll::Ready(Some(Err(status))),
-            None => Poll::Ready(None),
-        }
     }
 }
 
@@ -189,19 +235,21 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
         let mut this = self.project();
+        let finish = |end: &mut End, state: &mut EncodeState, status| {
+            *state = EncodeState::Done;
+            Poll::Ready(end.finish(status))
+        };
         match std::mem::replace(this.state, EncodeState::Messages) {
             EncodeState::Done => {
                 *this.state = EncodeState::Done;
                 return Poll::Ready(None);
             }
-            EncodeState::Ending(status) => return Self::finish(this.trailers, this.state, status),
+            EncodeState::Ending(status) => return finish(this.end, this.state, status),
             EncodeState::Messages => {}
         }
-        if let Some(deadline) = this.deadline {
-            if deadline.as_mut().poll(cx).is_ready() {
-                let status = Status::deadline_exceeded("deadline exceeded");
-                return Self::finish(this.trailers, this.state, status);
-            }
+        if let Some(status) = this.end.poll_cut_short(cx) {
+            this.buf.clear();
+            return finish(this.end, this.state, status);
         }
         while this.buf.len() < BATCH_SIZE {
             let status = match this.source.as_mut().poll_next(cx) {
@@ -216,7 +264,7 @@ where
             };
             // Messages already produced are still delivered before the status.
             if this.buf.is_empty() {
-                return Self::finish(this.trailers, this.state, status);
+                return finish(this.end, this.state, status);
             }
             *this.state = EncodeState::Ending(status);
             break;
@@ -231,16 +279,10 @@ where
 
 pin_project_lite::pin_project! {
     /// Adapts a stream of messages into a stream of `Ok` messages, the form
-    /// [`Body::streaming`] takes.
-    pub(crate) struct OkItems<S> {
+    /// [`EncodeBody`] takes.
+    struct OkItems<S> {
         #[pin]
         source: S,
-    }
-}
-
-impl<S> OkItems<S> {
-    pub(crate) fn new(source: S) -> OkItems<S> {
-        OkItems { source }
     }
 }
 

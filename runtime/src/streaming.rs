@@ -12,6 +12,7 @@ use http_body::Body as HttpBody;
 use http_body_util::BodyExt;
 use http_body_util::combinators::UnsyncBoxBody;
 use prost::Message;
+use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
 use crate::codec::Encoding;
@@ -43,6 +44,9 @@ pub struct Streaming<T> {
     deadline: Option<Pin<Box<Sleep>>>,
     trailers: Option<MetadataMap>,
     finished: bool,
+    /// On the client, the guard of the call's streamed request: dropping this stream
+    /// ends the request, which resets the call.
+    _request_guard: Option<oneshot::Sender<()>>,
     _message: PhantomData<fn() -> T>,
 }
 
@@ -66,8 +70,15 @@ impl<T> Streaming<T> {
             deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
             trailers: None,
             finished: false,
+            _request_guard: None,
             _message: PhantomData,
         }
+    }
+
+    /// Ties the request body's guard to this stream's lifetime.
+    pub(crate) fn ending_request_on_drop(mut self, guard: Option<oneshot::Sender<()>>) -> Self {
+        self._request_guard = guard;
+        self
     }
 
     /// A stream that already ended successfully with `trailers`: the response to a call

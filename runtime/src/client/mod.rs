@@ -9,6 +9,7 @@ use bytes::BytesMut;
 use futures_core::Stream;
 use http::header::{CONTENT_TYPE, HeaderValue, TE, USER_AGENT};
 use prost::Message;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 pub use channel::{Channel, ChannelBuilder};
@@ -150,6 +151,7 @@ impl Grpc {
             head,
             body: Body::full(Some(data.freeze()), None),
             encoding: encoder.encoding,
+            request_guard: None,
         })
     }
 
@@ -161,11 +163,12 @@ impl Grpc {
     {
         let encoder = self.encoder(&request);
         let (head, source) = request.split();
-        let source = crate::body::OkItems::new(source);
+        let (request_guard, abandoned) = oneshot::channel();
         Outgoing {
             head,
-            body: Body::streaming(source, encoder, None, None),
+            body: Body::request_stream(source, encoder, abandoned),
             encoding: encoder.encoding,
+            request_guard: Some(request_guard),
         }
     }
 
@@ -190,6 +193,7 @@ impl Grpc {
             head,
             body,
             encoding,
+            request_guard,
         } = outgoing;
         let deadline = head.effective_deadline(self.config.timeout);
         let (metadata, (), extensions) = head.into_parts();
@@ -271,7 +275,8 @@ impl Grpc {
             self.config.codec.max_receive_message_size,
             response_encoding,
             deadline,
-        );
+        )
+        .ending_request_on_drop(request_guard);
         Ok(Response::from_parts(
             MetadataMap::from_headers(parts.headers),
             stream,
@@ -286,6 +291,9 @@ struct Outgoing {
     head: Request<()>,
     body: Body,
     encoding: Option<Encoding>,
+    /// For a streamed body: dropping it ends the body, so giving up the call (dropping
+    /// its future or its response stream) resets the HTTP/2 stream.
+    request_guard: Option<oneshot::Sender<()>>,
 }
 
 /// Reads the only response message of a unary or client-streaming call, and its trailers.

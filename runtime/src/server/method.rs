@@ -222,7 +222,7 @@ impl ResponsePlan {
     {
         let encoder = self.encoder(response.compression());
         let (metadata, stream, trailers, extensions) = response.into_parts();
-        let body = Body::streaming(stream, encoder, Some(trailers), self.deadline);
+        let body = Body::response_stream(stream, encoder, trailers, self.deadline);
         with_extensions(self.head(metadata, &encoder).body(body), extensions)
     }
 }

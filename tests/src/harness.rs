@@ -1,0 +1,140 @@
+//! Running test servers on loopback.
+
+use std::net::SocketAddr;
+
+use rsrpc::Server;
+use rsrpc::server::ServiceConfig;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::e2e::echo_client::EchoClient;
+use crate::e2e::echo_server::EchoServer;
+use crate::echo::EchoService;
+
+/// A running test server; it shuts down when dropped.
+pub struct TestServer {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// The service it serves, when it serves an [`EchoService`].
+    pub service: EchoService,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl TestServer {
+    /// Serves `service`, with `config`, on an ephemeral port.
+    pub async fn start(service: EchoService, config: ServiceConfig) -> TestServer {
+        TestServer::start_with(Server::builder(), service, config).await
+    }
+
+    /// Like [`start`](Self::start), on a server built beforehand (TLS, defaults).
+    pub async fn start_with(
+        server: Server,
+        service: EchoService,
+        config: ServiceConfig,
+    ) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let echo = EchoServer::new(service.clone()).with_config(config);
+        tokio::spawn(
+            server
+                .add_service(echo)
+                .serve_with_listener(listener, async {
+                    let _ = signal.await;
+                }),
+        );
+        TestServer {
+            addr,
+            service,
+            _shutdown: shutdown,
+        }
+    }
+
+    /// `http://` and the address.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A client connected to the server.
+    pub async fn client(&self) -> EchoClient {
+        EchoClient::connect(self.url()).await.unwrap()
+    }
+}
+
+/// A server of a fresh [`EchoService`].
+pub async fn default_server() -> TestServer {
+    TestServer::start(EchoService::default(), ServiceConfig::default()).await
+}
+
+/// A request echoing `text`.
+pub fn text(text: &str) -> crate::e2e::EchoRequest {
+    crate::e2e::EchoRequest {
+        text: text.to_owned(),
+        ..Default::default()
+    }
+}
+
+/// What a raw HTTP/2 call returned: head, body bytes and trailers.
+#[derive(Debug)]
+pub struct RawResponse {
+    /// Status line and headers.
+    pub head: http::response::Parts,
+    /// The whole body.
+    pub body: bytes::Bytes,
+    /// The trailers, if any.
+    pub trailers: Option<http::HeaderMap>,
+}
+
+impl RawResponse {
+    /// The `grpc-status`, from the trailers or, for a Trailers-Only response, the headers.
+    pub fn grpc_status(&self) -> Option<&str> {
+        self.trailers
+            .as_ref()
+            .and_then(|trailers| trailers.get("grpc-status"))
+            .or_else(|| self.head.headers.get("grpc-status"))
+            .and_then(|value| value.to_str().ok())
+    }
+}
+
+/// Sends one HTTP/2 POST to `path` with the given headers and body, bypassing rsrpc's
+/// client, so tests can send what a well-behaved client never would.
+pub async fn raw_call(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: bytes::Bytes,
+) -> RawResponse {
+    use http_body_util::BodyExt;
+
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    let mut request = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{addr}{path}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(http_body_util::Full::new(body)).unwrap();
+    let (head, body) = sender.send_request(request).await.unwrap().into_parts();
+    let collected = body.collect().await.unwrap();
+    let trailers = collected.trailers().cloned();
+    RawResponse {
+        head,
+        body: collected.to_bytes(),
+        trailers,
+    }
+}
+
+/// A gRPC frame: the compressed flag, the length, and `payload`.
+pub fn frame(compressed: bool, payload: &[u8]) -> bytes::Bytes {
+    let mut frame = vec![u8::from(compressed)];
+    frame.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    frame.extend_from_slice(payload);
+    frame.into()
+}
