@@ -6,7 +6,7 @@ use futures_core::Stream;
 use tokio::time::Instant;
 
 use crate::MetadataMap;
-use crate::codec::Encoding;
+use crate::codec::{CompressionChoice, CompressionSwitch, Encoding};
 
 /// A gRPC request: the message (or, for client-streaming calls, the stream of messages),
 /// its metadata and its deadline.
@@ -17,7 +17,7 @@ pub struct Request<T> {
     timeout: Option<Duration>,
     deadline: Option<Instant>,
     extensions: http::Extensions,
-    compression: Option<Option<Encoding>>,
+    compression: CompressionChoice,
 }
 
 impl<T> Request<T> {
@@ -29,7 +29,7 @@ impl<T> Request<T> {
             timeout: None,
             deadline: None,
             extensions: http::Extensions::new(),
-            compression: None,
+            compression: CompressionChoice::default(),
         }
     }
 
@@ -45,7 +45,7 @@ impl<T> Request<T> {
             timeout: None,
             deadline,
             extensions,
-            compression: None,
+            compression: CompressionChoice::default(),
         }
     }
 
@@ -106,12 +106,19 @@ impl<T> Request<T> {
     /// Chooses the compression of this outgoing request's messages, overriding the
     /// client's: `Some(encoding)` compresses, `None` sends them uncompressed.
     pub fn set_compression(&mut self, encoding: Option<Encoding>) {
-        self.compression = Some(encoding);
+        self.compression.encoding = Some(encoding);
     }
 
-    /// The compression chosen with [`set_compression`](Self::set_compression), if any.
-    pub(crate) fn compression(&self) -> Option<Option<Encoding>> {
-        self.compression
+    /// A switch that turns compression on and off between the messages of this outgoing request's
+    /// stream, when the call compresses.
+    pub fn compression_switch(&mut self) -> CompressionSwitch {
+        self.compression.switch()
+    }
+
+    /// The compression chosen with [`set_compression`](Self::set_compression) and
+    /// [`compression_switch`](Self::compression_switch).
+    pub(crate) fn compression(&self) -> CompressionChoice {
+        self.compression.clone()
     }
 
     /// The effective deadline of an outgoing call sent now: the earlier of timeout and

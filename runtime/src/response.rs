@@ -1,7 +1,7 @@
 //! [`Response`]: a message (or stream) with its initial and trailing metadata.
 
 use crate::MetadataMap;
-use crate::codec::Encoding;
+use crate::codec::{CompressionChoice, CompressionSwitch, Encoding};
 
 /// A gRPC response: the message (or, for server-streaming calls, the stream), the initial
 /// metadata sent as headers, and the trailing metadata sent after the last message.
@@ -11,7 +11,7 @@ pub struct Response<T> {
     message: T,
     trailers: MetadataMap,
     extensions: http::Extensions,
-    compression: Option<Option<Encoding>>,
+    compression: CompressionChoice,
 }
 
 impl<T> Response<T> {
@@ -22,7 +22,7 @@ impl<T> Response<T> {
             message,
             trailers: MetadataMap::new(),
             extensions: http::Extensions::new(),
-            compression: None,
+            compression: CompressionChoice::default(),
         }
     }
 
@@ -37,7 +37,7 @@ impl<T> Response<T> {
             message,
             trailers,
             extensions,
-            compression: None,
+            compression: CompressionChoice::default(),
         }
     }
 
@@ -92,12 +92,19 @@ impl<T> Response<T> {
     /// `Some(encoding)` compresses (if the client accepts it), `None` sends them
     /// uncompressed.
     pub fn set_compression(&mut self, encoding: Option<Encoding>) {
-        self.compression = Some(encoding);
+        self.compression.encoding = Some(encoding);
     }
 
-    /// The compression chosen with [`set_compression`](Self::set_compression), if any.
-    pub(crate) fn compression(&self) -> Option<Option<Encoding>> {
-        self.compression
+    /// A switch that turns compression on and off between the messages of this response's
+    /// stream, when the call compresses.
+    pub fn compression_switch(&mut self) -> CompressionSwitch {
+        self.compression.switch()
+    }
+
+    /// The compression chosen with [`set_compression`](Self::set_compression) and
+    /// [`compression_switch`](Self::compression_switch).
+    pub(crate) fn compression(&self) -> CompressionChoice {
+        self.compression.clone()
     }
 
     /// Splits into initial metadata, message, trailing metadata and extensions.

@@ -166,8 +166,8 @@ impl Grpc {
         let (request_guard, abandoned) = oneshot::channel();
         Outgoing {
             head,
-            body: Body::request_stream(source, encoder, abandoned),
             encoding: encoder.encoding,
+            body: Body::request_stream(source, encoder, abandoned),
             request_guard: Some(request_guard),
         }
     }
@@ -175,12 +175,12 @@ impl Grpc {
     /// The encoder for a request's messages: its own compression choice, else the
     /// client's.
     fn encoder<T>(&self, request: &Request<T>) -> FrameEncoder {
-        FrameEncoder {
-            max_size: self.config.codec.max_send_message_size,
-            encoding: request
-                .compression()
-                .unwrap_or(self.config.codec.send_compressed),
-        }
+        let codec = &self.config.codec;
+        FrameEncoder::new(
+            codec.max_send_message_size,
+            codec.send_compressed,
+            request.compression(),
+        )
     }
 
     /// Sends the request head and body, and waits for the response head.

@@ -2,6 +2,8 @@
 
 use std::fmt;
 use std::io::{Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::{BufMut, BytesMut};
 use flate2::Compression;
@@ -150,6 +152,51 @@ impl EncodingSet {
                     .flatten()
             })
             .fold(EncodingSet::identity_only(), EncodingSet::with)
+    }
+}
+
+/// Turns compression on and off between the messages of a streamed request or response
+/// whose call compresses (grpc-java's `setMessageCompression`). On by default.
+///
+/// The encoder reads it as it takes each message from the stream, so set it from inside
+/// the stream, before yielding the message it applies to — not from another task, whose
+/// messages may still sit in a buffer.
+#[derive(Debug, Clone)]
+pub struct CompressionSwitch {
+    on: Arc<AtomicBool>,
+}
+
+impl CompressionSwitch {
+    pub(crate) fn new() -> CompressionSwitch {
+        CompressionSwitch {
+            on: Arc::new(AtomicBool::new(true)),
+        }
+    }
+
+    /// Compresses the following messages (`true`) or sends them uncompressed.
+    pub fn set(&self, on: bool) {
+        self.on.store(on, Ordering::Relaxed);
+    }
+
+    pub(crate) fn is_on(&self) -> bool {
+        self.on.load(Ordering::Relaxed)
+    }
+}
+
+/// The compression a request or response asked for, overriding the configuration.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CompressionChoice {
+    /// `Some(None)`: uncompressed; `Some(Some(encoding))`: compressed; `None`: as configured.
+    pub(crate) encoding: Option<Option<Encoding>>,
+    /// Per-message control, when asked for.
+    pub(crate) switch: Option<CompressionSwitch>,
+}
+
+impl CompressionChoice {
+    pub(crate) fn switch(&mut self) -> CompressionSwitch {
+        self.switch
+            .get_or_insert_with(CompressionSwitch::new)
+            .clone()
     }
 }
 

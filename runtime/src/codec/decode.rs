@@ -125,6 +125,7 @@ mod tests {
         let mut encoder = FrameEncoder {
             max_size: 1024,
             encoding: None,
+            switch: None,
         };
         encoder.encode(&"hello".to_string(), &mut encoded).unwrap();
         encoder.encoding = Some(Encoding::Gzip);

@@ -4,21 +4,38 @@ use bytes::{BufMut, BytesMut};
 use prost::Message;
 
 use super::HEADER_SIZE;
-use super::compression::Encoding;
+use super::compression::{CompressionChoice, CompressionSwitch, Encoding};
 use crate::Status;
 
-/// Writes messages as frames: compressed with `encoding` if set, and refusing messages
-/// over `max_size` with `RESOURCE_EXHAUSTED`.
-#[derive(Debug, Clone, Copy)]
+/// Writes messages as frames: compressed with `encoding` if set (and the switch, if any,
+/// is on), and refusing messages over `max_size` with `RESOURCE_EXHAUSTED`.
+#[derive(Debug, Clone)]
 pub(crate) struct FrameEncoder {
     pub(crate) max_size: usize,
     pub(crate) encoding: Option<Encoding>,
+    pub(crate) switch: Option<CompressionSwitch>,
 }
 
 impl FrameEncoder {
+    /// An encoder for a call's messages, given the configured limit and encoding and the
+    /// call's own choice.
+    pub(crate) fn new(
+        max_size: usize,
+        configured: Option<Encoding>,
+        choice: CompressionChoice,
+    ) -> Self {
+        FrameEncoder {
+            max_size,
+            encoding: choice.encoding.unwrap_or(configured),
+            switch: choice.switch,
+        }
+    }
+
     /// Appends `message` to `buf` as one frame.
     pub(crate) fn encode<M: Message>(&self, message: &M, buf: &mut BytesMut) -> Result<(), Status> {
-        encode_frame(message, buf, self.max_size, self.encoding)
+        let switched_on = self.switch.as_ref().is_none_or(CompressionSwitch::is_on);
+        let encoding = self.encoding.filter(|_| switched_on);
+        encode_frame(message, buf, self.max_size, encoding)
     }
 }
 

@@ -8,7 +8,8 @@ mod compression;
 pub(crate) mod decode;
 pub(crate) mod encode;
 
-pub use compression::{Encoding, EncodingSet};
+pub(crate) use compression::CompressionChoice;
+pub use compression::{CompressionSwitch, Encoding, EncodingSet};
 pub(crate) use compression::{GRPC_ACCEPT_ENCODING, GRPC_ENCODING};
 
 /// Default limit on the size of a received message: 4 MiB, as in other gRPC stacks.

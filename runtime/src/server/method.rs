@@ -13,7 +13,8 @@ use tokio::time::Instant;
 use super::ServiceConfig;
 use crate::codec::encode::FrameEncoder;
 use crate::codec::{
-    CodecSettings, Compressed, Encoding, EncodingSet, GRPC_ACCEPT_ENCODING, GRPC_ENCODING,
+    CodecSettings, Compressed, CompressionChoice, Encoding, EncodingSet, GRPC_ACCEPT_ENCODING,
+    GRPC_ENCODING,
 };
 use crate::codegen::BoxError;
 use crate::streaming::Direction;
@@ -171,14 +172,17 @@ struct ResponsePlan {
 impl ResponsePlan {
     /// The encoder for the response: the handler's choice of compression, else the
     /// service's, used only when the client accepts it.
-    fn encoder(&self, requested: Option<Option<Encoding>>) -> FrameEncoder {
-        let encoding = requested
-            .unwrap_or(self.settings.send_compressed)
+    fn encoder(&self, choice: CompressionChoice) -> FrameEncoder {
+        let settings = &self.settings;
+        let mut encoder = FrameEncoder::new(
+            settings.max_send_message_size,
+            settings.send_compressed,
+            choice,
+        );
+        encoder.encoding = encoder
+            .encoding
             .filter(|encoding| self.client_accepts.contains(*encoding));
-        FrameEncoder {
-            max_size: self.settings.max_send_message_size,
-            encoding,
-        }
+        encoder
     }
 
     /// Response headers: status 200, content type, encodings and initial metadata.
@@ -222,8 +226,9 @@ impl ResponsePlan {
     {
         let encoder = self.encoder(response.compression());
         let (metadata, stream, trailers, extensions) = response.into_parts();
+        let head = self.head(metadata, &encoder);
         let body = Body::response_stream(stream, encoder, trailers, self.deadline);
-        with_extensions(self.head(metadata, &encoder).body(body), extensions)
+        with_extensions(head.body(body), extensions)
     }
 }
 

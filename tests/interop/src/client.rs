@@ -7,6 +7,7 @@ use std::time::Duration;
 use rsrpc::codec::Encoding;
 use rsrpc::{Channel, Code, Request, Status, Streaming};
 use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::grpc::testing::test_service_client::TestServiceClient;
@@ -272,11 +273,17 @@ impl InteropClient {
         let result = self.test.streaming_input_call(probe).await;
         expect_status(result, Code::InvalidArgument, None)
             .map_err(|error| format!("probe: {error}"))?;
-        // This client compresses a whole call; the second message may arrive compressed
-        // too, which a server that does not expect compression accepts.
-        let messages = [message(27182, true), message(45904, false)];
-        let mut request = Request::new(tokio_stream::iter(messages));
+        // The first message goes compressed, the second not: the switch is set as the
+        // stream yields each one.
+        let mut request = Request::new(());
         request.set_compression(Some(Encoding::Gzip));
+        let switch = request.compression_switch();
+        let messages = [(message(27182, true), true), (message(45904, false), false)];
+        let stream = tokio_stream::iter(messages).map(move |(message, compressed)| {
+            switch.set(compressed);
+            message
+        });
+        let request = request.map(|()| stream);
         self.streaming_input(request, 73086).await
     }
 

@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use rsrpc::codec::{Compressed, Encoding};
-use rsrpc::{Code, MetadataMap, Request, Response, Status, Streaming};
+use rsrpc::{BoxStream, Code, MetadataMap, Request, Response, Status, Streaming};
 use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::grpc::testing::test_service_server::TestService;
@@ -79,15 +80,20 @@ fn check_compressed(expected: Option<&BoolValue>, compressed: bool) -> Result<()
     Ok(())
 }
 
+/// Waits the `interval_us` a response asks for.
+async fn pace(parameter: &ResponseParameters) {
+    if parameter.interval_us > 0 {
+        tokio::time::sleep(Duration::from_micros(parameter.interval_us as u64)).await;
+    }
+}
+
 /// Sends the responses `parameters` ask for, pacing them by `interval_us`.
 async fn send_responses(
     parameters: &[ResponseParameters],
     sender: &mpsc::Sender<Result<StreamingOutputCallResponse, Status>>,
 ) -> bool {
     for parameter in parameters {
-        if parameter.interval_us > 0 {
-            tokio::time::sleep(Duration::from_micros(parameter.interval_us as u64)).await;
-        }
+        pace(parameter).await;
         let response = StreamingOutputCallResponse {
             payload: zeros(parameter.size),
         };
@@ -96,15 +102,6 @@ async fn send_responses(
         }
     }
     true
-}
-
-/// Compression the first response parameter asks for: this server compresses a
-/// whole response stream or none of it.
-fn stream_compression(parameters: &[ResponseParameters]) -> Option<Encoding> {
-    parameters
-        .first()
-        .filter(|parameter| is_set(parameter.compressed.as_ref()))
-        .map(|_| Encoding::Gzip)
 }
 
 impl TestService for InteropService {
@@ -144,7 +141,7 @@ impl TestService for InteropService {
         self.unary_call(request).await
     }
 
-    type StreamingOutputCallStream = ResponseStream;
+    type StreamingOutputCallStream = BoxStream<StreamingOutputCallResponse>;
 
     async fn streaming_output_call(
         &self,
@@ -152,23 +149,34 @@ impl TestService for InteropService {
     ) -> Result<Response<Self::StreamingOutputCallStream>, Status> {
         let echoed = Echoed::from_request(request.metadata());
         let request = request.into_inner();
-        let compression = stream_compression(&request.response_parameters);
         let status = request
             .response_status
             .as_ref()
             .filter(|status| status.code != 0)
-            .map(|status| echoed.status(status));
-        let (sender, receiver) = mpsc::channel(4);
-        tokio::spawn(async move {
-            if send_responses(&request.response_parameters, &sender).await {
-                if let Some(status) = status {
-                    let _ = sender.send(Err(status)).await;
-                }
+            .map(|status| Err(echoed.status(status)));
+        let compresses = request
+            .response_parameters
+            .iter()
+            .any(|parameter| is_set(parameter.compressed.as_ref()));
+        let mut response = echoed.response(());
+        if compresses {
+            response.set_compression(Some(Encoding::Gzip));
+        }
+        // Each message is compressed or not as its parameters say: the switch is set
+        // inside the stream, just before the message it applies to.
+        let switch = response.compression_switch();
+        let responses = tokio_stream::iter(request.response_parameters).then(move |parameter| {
+            let switch = switch.clone();
+            async move {
+                pace(&parameter).await;
+                switch.set(is_set(parameter.compressed.as_ref()));
+                Ok(StreamingOutputCallResponse {
+                    payload: zeros(parameter.size),
+                })
             }
         });
-        let mut response = echoed.response(ReceiverStream::new(receiver));
-        response.set_compression(compression);
-        Ok(response)
+        let stream = responses.chain(tokio_stream::iter(status));
+        Ok(response.map(|()| Box::pin(stream) as Self::StreamingOutputCallStream))
     }
 
     async fn streaming_input_call(
