@@ -52,19 +52,15 @@ pub struct Streaming<T> {
 
 impl<T> Streaming<T> {
     /// Wraps a body whose frames are decoded as `T`, refusing messages over `max_size`.
-    pub(crate) fn new<B>(
-        body: B,
+    pub(crate) fn new(
+        body: InboundBody,
         direction: Direction,
         max_size: usize,
         encoding: Option<Encoding>,
         deadline: Option<Instant>,
-    ) -> Streaming<T>
-    where
-        B: HttpBody + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
+    ) -> Streaming<T> {
         Streaming {
-            body: box_body(body),
+            body,
             decoder: FrameDecoder::new(max_size, encoding),
             direction,
             deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
@@ -85,7 +81,7 @@ impl<T> Streaming<T> {
     /// answered Trailers-Only with status OK.
     pub(crate) fn finished(trailers: MetadataMap) -> Streaming<T> {
         let mut stream = Streaming::new(
-            http_body_util::Empty::<Bytes>::new(),
+            box_body(http_body_util::Empty::<Bytes>::new()),
             Direction::Response,
             0,
             None,
@@ -105,6 +101,17 @@ impl<T> Streaming<T> {
     /// Whether the last message read arrived compressed.
     pub fn last_message_compressed(&self) -> bool {
         self.decoder.last_compressed()
+    }
+
+    /// A transport failure after the deadline (a peer resetting the stream as it expired,
+    /// say) is the deadline's doing: report it as such.
+    fn past_deadline(&self, status: Status) -> Status {
+        match &self.deadline {
+            Some(deadline) if Instant::now() >= deadline.deadline() => {
+                Status::deadline_exceeded("deadline exceeded")
+            }
+            _ => status,
+        }
     }
 
     /// Ends the stream with `status` as its final item.
@@ -175,7 +182,10 @@ impl<T: Message + Default> Stream for Streaming<T> {
                         }
                     }
                 },
-                Some(Err(status)) => return this.fail(status),
+                Some(Err(status)) => {
+                    let status = this.past_deadline(status);
+                    return this.fail(status);
+                }
                 None => {
                     if let Err(status) = this.decoder.finish() {
                         return this.fail(status);

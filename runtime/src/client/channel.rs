@@ -1,25 +1,28 @@
-//! [`Channel`]: a connection to one server, shared by every call made through it.
+//! [`Channel`]: the connection (or, over HTTP/1.1, the connections) to one server, shared
+//! by every call made through it.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::Uri;
 use http::uri::{Authority, PathAndQuery, Scheme};
-use hyper::body::Incoming;
-use hyper::client::conn::http2::SendRequest;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::pki_types::ServerName;
 
 use crate::codegen::BoxError;
-use crate::status::status_from_hyper;
-use crate::transport::ClientTlsConfig;
-use crate::{Body, Error, Status, transport};
+use crate::streaming::InboundBody;
+use crate::transport::connect::{Connector, host_of};
+use crate::transport::http1::client::Http1Client;
+use crate::transport::http2::Http2Client;
+use crate::transport::{ClientTlsConfig, HttpVersion};
+use crate::{Body, Error, Status};
 
-/// A client connection to a server, over HTTP/2. Cheap to clone: clones share the
-/// connection, and concurrent calls are multiplexed on it. A broken connection is
-/// re-established by the next call.
+/// Default limit on the connections of an HTTP/1.1 channel.
+const DEFAULT_MAX_HTTP1_CONNECTIONS: usize = 64;
+
+/// A client's way to a server. Cheap to clone: clones share the connections.
+///
+/// Over HTTP/2 (the default), every call is multiplexed on one connection, which the next
+/// call re-opens if it breaks. Over HTTP/1.1, each call in flight has a connection of its
+/// own, taken from a pool.
 #[derive(Clone)]
 pub struct Channel {
     shared: Arc<Shared>,
@@ -28,12 +31,12 @@ pub struct Channel {
 struct Shared {
     scheme: Scheme,
     authority: Authority,
-    connect_timeout: Option<Duration>,
-    tls: Option<(TlsConnector, ServerName<'static>)>,
-    /// The live connection, if any.
-    sender: Mutex<Option<SendRequest<Body>>>,
-    /// Serialises reconnection so that concurrent calls open one connection, not many.
-    connecting: tokio::sync::Mutex<()>,
+    client: Client,
+}
+
+enum Client {
+    Http2(Http2Client),
+    Http1(Http1Client, Connector),
 }
 
 /// Settings for a [`Channel`], made by [`Channel::builder`].
@@ -42,6 +45,8 @@ pub struct ChannelBuilder {
     uri: Uri,
     connect_timeout: Option<Duration>,
     tls: Option<ClientTlsConfig>,
+    version: HttpVersion,
+    max_http1_connections: usize,
 }
 
 impl ChannelBuilder {
@@ -51,20 +56,34 @@ impl ChannelBuilder {
         self
     }
 
-    /// Connects over TLS (ALPN `h2`), verifying the server with `tls`. Required for
-    /// `https` destinations.
+    /// Connects over TLS, verifying the server with `tls`. Required for `https`
+    /// destinations.
     pub fn tls_config(mut self, tls: ClientTlsConfig) -> Self {
         self.tls = Some(tls);
+        self
+    }
+
+    /// The HTTP version to speak (default HTTP/2).
+    pub fn http_version(mut self, version: HttpVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// Over HTTP/1.1, the most connections — and so calls in flight — at once (default
+    /// 64). Further calls wait for a connection to come free.
+    pub fn max_http1_connections(mut self, limit: usize) -> Self {
+        self.max_http1_connections = limit.max(1);
         self
     }
 
     /// Connects now, failing if the server cannot be reached.
     pub async fn connect(self) -> Result<Channel, Error> {
         let channel = self.connect_lazy()?;
-        channel
-            .sender()
-            .await
-            .map_err(|status| Error::new("failed to connect", status))?;
+        let connected = match &channel.shared.client {
+            Client::Http2(client) => client.sender().await.map(drop),
+            Client::Http1(_, connector) => Http1Client::probe(connector).await,
+        };
+        connected.map_err(|status| Error::new("failed to connect", status))?;
         Ok(channel)
     }
 
@@ -91,17 +110,26 @@ impl ChannelBuilder {
             (_, None) => Scheme::HTTP,
         };
         let tls = match &self.tls {
-            Some(tls) => Some(tls.connector(host_of(&authority))?),
+            Some(tls) => Some(tls.connector(host_of(&authority), self.version)?),
             None => None,
+        };
+        let connector = Connector {
+            authority: authority.clone(),
+            connect_timeout: self.connect_timeout,
+            tls,
+        };
+        let client = match self.version {
+            HttpVersion::Http2 => Client::Http2(Http2Client::new(connector)),
+            HttpVersion::Http1 => Client::Http1(
+                Http1Client::new(connector.clone(), self.max_http1_connections),
+                connector,
+            ),
         };
         Ok(Channel {
             shared: Arc::new(Shared {
                 scheme,
                 authority,
-                connect_timeout: self.connect_timeout,
-                tls,
-                sender: Mutex::new(None),
-                connecting: tokio::sync::Mutex::new(()),
+                client,
             }),
         })
     }
@@ -121,10 +149,12 @@ impl Channel {
             uri,
             connect_timeout: None,
             tls: None,
+            version: HttpVersion::Http2,
+            max_http1_connections: DEFAULT_MAX_HTTP1_CONNECTIONS,
         })
     }
 
-    /// Connects to `destination` with default settings.
+    /// Connects to `destination` over HTTP/2 with default settings.
     pub async fn connect<D>(destination: D) -> Result<Channel, Error>
     where
         D: TryInto<Uri>,
@@ -146,94 +176,23 @@ impl Channel {
     pub(crate) async fn send(
         &self,
         request: http::Request<Body>,
-    ) -> Result<http::Response<Incoming>, Status> {
-        let mut sender = self.sender().await?;
-        sender
-            .ready()
-            .await
-            .map_err(|error| status_from_hyper(&error))?;
-        sender
-            .send_request(request)
-            .await
-            .map_err(|error| status_from_hyper(&error))
-    }
-
-    /// A handle on the live connection, connecting first if there is none.
-    async fn sender(&self) -> Result<SendRequest<Body>, Status> {
-        if let Some(sender) = self.live_sender() {
-            return Ok(sender);
+    ) -> Result<http::Response<InboundBody>, Status> {
+        match &self.shared.client {
+            Client::Http2(client) => client.send(request).await,
+            Client::Http1(client, _) => client.send(request).await,
         }
-        let _connecting = self.shared.connecting.lock().await;
-        if let Some(sender) = self.live_sender() {
-            return Ok(sender);
-        }
-        let sender = self.open().await?;
-        *self.lock_sender() = Some(sender.clone());
-        Ok(sender)
     }
-
-    fn live_sender(&self) -> Option<SendRequest<Body>> {
-        self.lock_sender()
-            .as_ref()
-            .filter(|sender| !sender.is_closed())
-            .cloned()
-    }
-
-    fn lock_sender(&self) -> std::sync::MutexGuard<'_, Option<SendRequest<Body>>> {
-        // The guarded value is a plain handle; a panic elsewhere cannot leave it torn.
-        self.shared
-            .sender
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Opens a new connection.
-    async fn open(&self) -> Result<SendRequest<Body>, Status> {
-        let host = host_of(&self.shared.authority);
-        let default_port = if self.shared.tls.is_some() { 443 } else { 80 };
-        let port = self.shared.authority.port_u16().unwrap_or(default_port);
-        let connect = TcpStream::connect((host, port));
-        let stream = match self.shared.connect_timeout {
-            Some(timeout) => tokio::time::timeout(timeout, connect)
-                .await
-                .map_err(|_| Status::unavailable("timed out connecting"))?,
-            None => connect.await,
-        }
-        .map_err(|error| {
-            Status::unavailable(format!(
-                "failed to connect to {}: {error}",
-                self.shared.authority
-            ))
-        })?;
-        let _ = stream.set_nodelay(true);
-        let handshake = match &self.shared.tls {
-            None => transport::http2::handshake(TokioIo::new(stream)).await,
-            Some((connector, server_name)) => {
-                let stream = connector
-                    .connect(server_name.clone(), stream)
-                    .await
-                    .map_err(|error| {
-                        Status::unavailable(format!("TLS handshake failed: {error}"))
-                    })?;
-                transport::http2::handshake(TokioIo::new(stream)).await
-            }
-        };
-        handshake.map_err(|error| Status::unavailable(format!("HTTP/2 handshake failed: {error}")))
-    }
-}
-
-/// The host of an authority, without the brackets of an IPv6 literal.
-fn host_of(authority: &Authority) -> &str {
-    authority
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
 }
 
 impl std::fmt::Debug for Channel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let version = match self.shared.client {
+            Client::Http2(_) => HttpVersion::Http2,
+            Client::Http1(..) => HttpVersion::Http1,
+        };
         f.debug_struct("Channel")
             .field("authority", &self.shared.authority)
+            .field("version", &version)
             .finish_non_exhaustive()
     }
 }

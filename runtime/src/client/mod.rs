@@ -220,9 +220,13 @@ impl Grpc {
 
         let send = self.channel.send(http_request);
         let response = match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline, send)
-                .await
-                .map_err(|_| Status::deadline_exceeded("deadline exceeded"))??,
+            Some(deadline) => match tokio::time::timeout_at(deadline, send).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(status)) if Instant::now() < deadline => return Err(status),
+                // Timed out, or failed as the deadline expired (a peer resetting the
+                // stream at its own deadline): the deadline is the cause.
+                _ => return Err(Status::deadline_exceeded("deadline exceeded")),
+            },
             None => send.await?,
         };
         let (parts, body) = response.into_parts();

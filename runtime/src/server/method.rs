@@ -121,7 +121,7 @@ impl CallHead {
     /// The inbound messages of the call.
     fn request_stream<B: RequestBody, T>(&self, body: B) -> Streaming<T> {
         Streaming::new(
-            body,
+            crate::streaming::box_body(body),
             Direction::Request,
             self.settings.max_receive_message_size,
             self.request_encoding,

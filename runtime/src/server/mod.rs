@@ -1,6 +1,7 @@
 //! The server side: [`Server`] accepts connections and routes calls to generated services.
 
 mod config;
+mod incoming;
 mod method;
 pub(crate) mod router;
 
@@ -8,17 +9,16 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
 use tower_service::Service;
 
 pub use config::ServiceConfig;
+pub use incoming::IncomingBody;
 pub use method::{bidi_streaming, client_streaming, server_streaming, unary, unimplemented};
 
 use self::router::{Route, Router};
-use crate::transport::ServerTlsConfig;
+use crate::transport::{BoxedIo, ServerTlsConfig};
 use crate::{Body, Error, transport};
 
 /// A service with a fully qualified gRPC name (`package.Service`), as generated servers are.
@@ -72,8 +72,11 @@ impl Server {
     /// Adds a generated service. Calls to `/{S::NAME}/*` go to it.
     pub fn add_service<S>(mut self, service: S) -> Server
     where
-        S: Service<http::Request<Incoming>, Response = http::Response<Body>, Error = Infallible>
-            + NamedService
+        S: Service<
+                http::Request<IncomingBody>,
+                Response = http::Response<Body>,
+                Error = Infallible,
+            > + NamedService
             + Clone
             + Send
             + Sync
@@ -112,6 +115,8 @@ impl Server {
 
     /// Serves connections accepted on `listener` until `signal` completes. Then it stops
     /// accepting, lets in-flight calls finish, and returns.
+    ///
+    /// Each connection speaks HTTP/2 or HTTP/1.1, told apart by its first bytes.
     pub async fn serve_with_listener(
         self,
         listener: TcpListener,
@@ -124,7 +129,9 @@ impl Server {
             .map(|(name, build)| (name, build(&defaults)))
             .collect();
         let router = Router::new(routes);
-        let graceful = GracefulShutdown::new();
+        let (stop, stopping) = watch::channel(false);
+        // Every connection task holds a sender; the channel closes when the last ends.
+        let (alive, mut all_closed) = mpsc::channel::<()>(1);
         let mut signal = std::pin::pin!(signal);
         loop {
             let accepted = tokio::select! {
@@ -141,25 +148,43 @@ impl Server {
                 }
             };
             let _ = stream.set_nodelay(true);
-            let router = router.clone();
-            let watcher = graceful.watcher();
-            let tls = self.tls.clone();
-            tokio::spawn(async move {
-                let result = match tls {
-                    None => watcher.watch(serve(stream, router)).await,
-                    Some(tls) => match accept_tls(&tls, stream).await {
-                        Some(stream) => watcher.watch(serve(stream, router)).await,
-                        None => return,
-                    },
-                };
-                if let Err(error) = result {
-                    tracing::debug!(%error, "connection ended with an error");
-                }
-            });
+            let connection = Connection {
+                router: router.clone(),
+                tls: self.tls.clone(),
+                stopping: stopping.clone(),
+                _alive: alive.clone(),
+            };
+            tokio::spawn(connection.serve(stream));
         }
         drop(listener);
-        graceful.shutdown().await;
+        let _ = stop.send(true);
+        drop(alive);
+        let _ = all_closed.recv().await;
         Ok(())
+    }
+}
+
+/// An accepted connection and what serving it needs.
+struct Connection {
+    router: Router,
+    tls: Option<ServerTlsConfig>,
+    stopping: watch::Receiver<bool>,
+    /// Dropped when the connection ends, so shutdown knows when all have.
+    _alive: mpsc::Sender<()>,
+}
+
+impl Connection {
+    async fn serve(self, stream: TcpStream) {
+        let io: BoxedIo = match &self.tls {
+            None => Box::new(stream),
+            Some(tls) => match accept_tls(tls, stream).await {
+                Some(stream) => Box::new(stream),
+                None => return,
+            },
+        };
+        if let Err(error) = transport::serve_connection(io, self.router, self.stopping).await {
+            tracing::debug!(%error, "connection ended with an error");
+        }
     }
 }
 
@@ -182,17 +207,6 @@ async fn accept_tls(
             None
         }
     }
-}
-
-/// Serves one connection over HTTP/2.
-fn serve<I>(
-    io: I,
-    router: Router,
-) -> hyper::server::conn::http2::Connection<TokioIo<I>, Router, hyper_util::rt::TokioExecutor>
-where
-    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    transport::http2::serve_connection(TokioIo::new(io), router)
 }
 
 impl std::fmt::Debug for Server {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use hyper::body::Incoming;
 
+use super::IncomingBody;
 use super::method::unimplemented_response;
 use crate::Body;
 use crate::codegen::BoxFuture;
@@ -13,7 +14,7 @@ use crate::codegen::BoxFuture;
 pub(crate) type RouteFuture = BoxFuture<Result<http::Response<Body>, Infallible>>;
 
 /// Calls one service.
-pub(crate) type Route = Box<dyn Fn(http::Request<Incoming>) -> RouteFuture + Send + Sync>;
+pub(crate) type Route = Box<dyn Fn(http::Request<IncomingBody>) -> RouteFuture + Send + Sync>;
 
 /// Dispatches `/{service}/{method}` requests to the services added to a server.
 #[derive(Clone)]
@@ -29,12 +30,25 @@ impl Router {
         }
     }
 
-    fn route(&self, path: &str) -> Option<&Route> {
+    fn find(&self, path: &str) -> Option<&Route> {
         let service = path.strip_prefix('/')?.rsplit_once('/')?.0;
         self.routes
             .iter()
             .find(|(name, _)| *name == service)
             .map(|(_, route)| route)
+    }
+}
+
+impl Router {
+    /// Routes a request to the service its path names.
+    pub(crate) fn route(&self, request: http::Request<IncomingBody>) -> RouteFuture {
+        match self.find(request.uri().path()) {
+            Some(route) => route(request),
+            None => {
+                let response = unimplemented_response(request.uri().path());
+                Box::pin(std::future::ready(Ok(response)))
+            }
+        }
     }
 }
 
@@ -44,12 +58,6 @@ impl hyper::service::Service<http::Request<Incoming>> for Router {
     type Future = RouteFuture;
 
     fn call(&self, request: http::Request<Incoming>) -> Self::Future {
-        match self.route(request.uri().path()) {
-            Some(route) => route(request),
-            None => {
-                let response = unimplemented_response(request.uri().path());
-                Box::pin(std::future::ready(Ok(response)))
-            }
-        }
+        self.route(request.map(IncomingBody::http2))
     }
 }

@@ -1,4 +1,4 @@
-//! TLS for servers and channels, on rustls, with ALPN `h2`.
+//! TLS for servers and channels, on rustls. Servers offer ALPN `h2` and `http/1.1`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -12,6 +12,8 @@ use crate::Error;
 
 /// The ALPN protocol id of HTTP/2.
 const ALPN_H2: &[u8] = b"h2";
+/// The ALPN protocol id of HTTP/1.1.
+const ALPN_HTTP1: &[u8] = b"http/1.1";
 
 /// The rustls crypto provider rsrpc builds with.
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
@@ -44,7 +46,7 @@ impl ServerTlsConfig {
             .with_no_client_auth()
             .with_single_cert(certs, key)
             .map_err(|error| Error::new("invalid TLS certificate or key", error))?;
-        config.alpn_protocols = vec![ALPN_H2.to_vec()];
+        config.alpn_protocols = vec![ALPN_H2.to_vec(), ALPN_HTTP1.to_vec()];
         Ok(ServerTlsConfig {
             acceptor: TlsAcceptor::from(Arc::new(config)),
         })
@@ -97,10 +99,11 @@ impl ClientTlsConfig {
         self
     }
 
-    /// A connector for a server at `host`.
+    /// A connector for a server at `host`, offering the ALPN id of `version`.
     pub(crate) fn connector(
         &self,
         host: &str,
+        version: super::HttpVersion,
     ) -> Result<(TlsConnector, ServerName<'static>), Error> {
         let mut roots = RootCertStore::empty();
         for cert in &self.roots {
@@ -113,7 +116,11 @@ impl ClientTlsConfig {
             .map_err(|error| Error::new("invalid TLS configuration", error))?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        config.alpn_protocols = vec![ALPN_H2.to_vec()];
+        let alpn = match version {
+            super::HttpVersion::Http2 => ALPN_H2,
+            super::HttpVersion::Http1 => ALPN_HTTP1,
+        };
+        config.alpn_protocols = vec![alpn.to_vec()];
         let name = self.domain.as_deref().unwrap_or(host).to_owned();
         let server_name = ServerName::try_from(name)
             .map_err(|error| Error::new("invalid TLS server name", error))?;

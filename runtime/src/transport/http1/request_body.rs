@@ -1,0 +1,311 @@
+//! The body of an HTTP/1.1 request, read straight off the connection: length-delimited
+//! or chunked. When it has been read to the end, it hands the connection's reader back
+//! for the next request; dropped earlier, it leaves the connection to be closed.
+
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::HeaderMap;
+use http_body::{Frame, SizeHint};
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio::sync::oneshot;
+
+use crate::Status;
+
+/// Longest chunk-size line or trailer section accepted.
+const MAX_LINE: usize = 8 * 1024;
+/// How much is read from the socket at a time.
+const READ_SIZE: usize = 16 * 1024;
+
+/// The read side of a connection, with the bytes read past what has been consumed.
+pub(crate) struct Reader<R> {
+    pub(crate) io: R,
+    pub(crate) buf: BytesMut,
+}
+
+impl<R: AsyncRead + Unpin> Reader<R> {
+    /// Reads more bytes into the buffer; `Ok(0)` at end of stream.
+    pub(crate) fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+        let start = self.buf.len();
+        self.buf.resize(start + READ_SIZE, 0);
+        let mut read_buf = ReadBuf::new(&mut self.buf[start..]);
+        let result = Pin::new(&mut self.io).poll_read(cx, &mut read_buf);
+        let filled = read_buf.filled().len();
+        self.buf.truncate(start + filled);
+        ready!(result)?;
+        Poll::Ready(Ok(filled))
+    }
+}
+
+/// How the request delimits its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// `content-length`, or no body at all (zero).
+    Length(u64),
+    /// `transfer-encoding: chunked`.
+    Chunked,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Bytes left in a length-delimited body.
+    Length(u64),
+    /// Expecting a chunk-size line.
+    ChunkSize,
+    /// Bytes left in the current chunk.
+    ChunkData(u64),
+    /// Expecting the CRLF that closes a chunk.
+    ChunkEnd,
+    /// Expecting trailer lines after the last chunk.
+    Trailers,
+    /// The body has been read.
+    Done,
+}
+
+/// An HTTP/1.1 request body.
+pub struct RequestBody<R> {
+    reader: Option<Reader<R>>,
+    state: State,
+    trailers: HeaderMap,
+    /// Receives the reader back once the body has been read to its end.
+    give_back: Option<oneshot::Sender<Reader<R>>>,
+}
+
+impl<R> std::fmt::Debug for RequestBody<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestBody")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R> RequestBody<R> {
+    /// A body read from `reader` as `framing` says; the reader comes back through the
+    /// returned receiver when the body ends.
+    pub(crate) fn new(
+        reader: Reader<R>,
+        framing: Framing,
+    ) -> (RequestBody<R>, oneshot::Receiver<Reader<R>>) {
+        let (give_back, returned) = oneshot::channel();
+        let state = match framing {
+            Framing::Length(0) => State::Done,
+            Framing::Length(len) => State::Length(len),
+            Framing::Chunked => State::ChunkSize,
+        };
+        let mut body = RequestBody {
+            reader: Some(reader),
+            state,
+            trailers: HeaderMap::new(),
+            give_back: Some(give_back),
+        };
+        if matches!(body.state, State::Done) {
+            body.finish();
+        }
+        (body, returned)
+    }
+
+    fn finish(&mut self) {
+        self.state = State::Done;
+        if let (Some(reader), Some(give_back)) = (self.reader.take(), self.give_back.take()) {
+            let _ = give_back.send(reader);
+        }
+    }
+}
+
+/// Parses a chunk-size line (hex digits, optionally followed by `;extensions`).
+fn parse_chunk_size(line: &[u8]) -> Option<u64> {
+    let digits = line.split(|&b| b == b';').next()?.trim_ascii();
+    if digits.is_empty() || digits.len() > 15 {
+        return None;
+    }
+    u64::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+}
+
+/// Takes one CRLF-terminated line off the front of `buf`, without the CRLF.
+fn take_line(buf: &mut BytesMut) -> Option<BytesMut> {
+    let end = buf.windows(2).position(|pair| pair == b"\r\n")?;
+    let line = buf.split_to(end);
+    buf.advance(2);
+    Some(line)
+}
+
+fn malformed(what: &str) -> Status {
+    Status::internal(format!("malformed HTTP/1.1 request body: {what}"))
+}
+
+impl<R: AsyncRead + Unpin> RequestBody<R> {
+    /// One step of the state machine over buffered bytes: a frame, or `None` when more
+    /// bytes are needed.
+    fn step(&mut self) -> Result<Option<Frame<Bytes>>, Status> {
+        let Some(reader) = self.reader.as_mut() else {
+            return Ok(None);
+        };
+        let buf = &mut reader.buf;
+        match &mut self.state {
+            State::Length(left) | State::ChunkData(left) => {
+                if buf.is_empty() {
+                    return Ok(None);
+                }
+                let take = usize::try_from(*left).unwrap_or(usize::MAX).min(buf.len());
+                *left -= take as u64;
+                let data = buf.split_to(take).freeze();
+                if *left == 0 {
+                    match self.state {
+                        State::Length(_) => self.finish(),
+                        _ => self.state = State::ChunkEnd,
+                    }
+                }
+                Ok(Some(Frame::data(data)))
+            }
+            State::ChunkSize => match take_line(buf) {
+                Some(line) => {
+                    let size =
+                        parse_chunk_size(&line).ok_or_else(|| malformed("bad chunk size"))?;
+                    self.state = if size == 0 {
+                        State::Trailers
+                    } else {
+                        State::ChunkData(size)
+                    };
+                    self.step()
+                }
+                None if buf.len() > MAX_LINE => Err(malformed("chunk-size line too long")),
+                None => Ok(None),
+            },
+            State::ChunkEnd => {
+                if buf.len() < 2 {
+                    return Ok(None);
+                }
+                if &buf[..2] != b"\r\n" {
+                    return Err(malformed("chunk not followed by CRLF"));
+                }
+                buf.advance(2);
+                self.state = State::ChunkSize;
+                self.step()
+            }
+            State::Trailers => match take_line(buf) {
+                Some(line) if line.is_empty() => {
+                    self.finish();
+                    let trailers = std::mem::take(&mut self.trailers);
+                    Ok((!trailers.is_empty()).then(|| Frame::trailers(trailers)))
+                }
+                Some(line) => {
+                    let (name, value) =
+                        parse_trailer(&line).ok_or_else(|| malformed("bad trailer"))?;
+                    self.trailers.append(name, value);
+                    self.step()
+                }
+                None if buf.len() > MAX_LINE => Err(malformed("trailer section too long")),
+                None => Ok(None),
+            },
+            State::Done => Ok(None),
+        }
+    }
+}
+
+fn parse_trailer(line: &[u8]) -> Option<(http::HeaderName, http::HeaderValue)> {
+    let colon = line.iter().position(|&b| b == b':')?;
+    let name = http::HeaderName::from_bytes(line[..colon].trim_ascii()).ok()?;
+    let value = http::HeaderValue::from_bytes(line[colon + 1..].trim_ascii()).ok()?;
+    Some((name, value))
+}
+
+impl<R: AsyncRead + Unpin> http_body::Body for RequestBody<R> {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        let this = &mut *self;
+        loop {
+            match this.step() {
+                Ok(Some(frame)) => return Poll::Ready(Some(Ok(frame))),
+                Ok(None) if matches!(this.state, State::Done) => return Poll::Ready(None),
+                Ok(None) => {}
+                Err(status) => {
+                    // A broken body leaves the connection unusable: it is not given back.
+                    this.give_back = None;
+                    this.state = State::Done;
+                    return Poll::Ready(Some(Err(status)));
+                }
+            }
+            let Some(reader) = this.reader.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match ready!(reader.poll_fill(cx)) {
+                Ok(0) => {
+                    this.give_back = None;
+                    this.state = State::Done;
+                    let status = Status::cancelled("the client closed the connection mid-request");
+                    return Poll::Ready(Some(Err(status)));
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    this.give_back = None;
+                    this.state = State::Done;
+                    let status = Status::cancelled(format!("error reading the request: {error}"));
+                    return Poll::Ready(Some(Err(status)));
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.state {
+            State::Length(left) => SizeHint::with_exact(left),
+            State::Done => SizeHint::with_exact(0),
+            _ => SizeHint::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    async fn read_all(input: &'static [u8], framing: Framing) -> (Result<Vec<u8>, Status>, bool) {
+        let reader = Reader {
+            io: input,
+            buf: BytesMut::new(),
+        };
+        let (body, returned) = RequestBody::new(reader, framing);
+        let collected = body.collect().await.map(|body| body.to_bytes().to_vec());
+        (collected, returned.await.is_ok())
+    }
+
+    #[tokio::test]
+    async fn chunked_bodies_decode_and_give_the_reader_back() {
+        let (body, returned) = read_all(
+            b"5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nx-t: 1\r\n\r\nNEXT",
+            Framing::Chunked,
+        )
+        .await;
+        assert_eq!(body.unwrap(), b"hello world");
+        assert!(returned);
+    }
+
+    #[tokio::test]
+    async fn length_bodies_decode() {
+        let (body, returned) = read_all(b"abcdef", Framing::Length(4)).await;
+        assert_eq!(body.unwrap(), b"abcd");
+        assert!(returned);
+    }
+
+    #[tokio::test]
+    async fn truncated_and_malformed_chunks_are_errors() {
+        let (body, returned) = read_all(b"5\r\nhel", Framing::Chunked).await;
+        assert_eq!(body.unwrap_err().code(), crate::Code::Cancelled);
+        assert!(!returned);
+        let (body, _) = read_all(b"zz\r\nhello\r\n", Framing::Chunked).await;
+        assert_eq!(body.unwrap_err().code(), crate::Code::Internal);
+        let (body, _) = read_all(b"5\r\nhelloXX0\r\n\r\n", Framing::Chunked).await;
+        assert_eq!(body.unwrap_err().code(), crate::Code::Internal);
+    }
+}

@@ -1,0 +1,367 @@
+//! The server side of an HTTP/1.1 connection, written for gRPC.
+//!
+//! hyper's HTTP/1.1 server writes only the trailers a response declares up front in a
+//! `Trailer:` header, and only to clients that sent `TE: trailers`; gRPC decides trailing
+//! metadata (and the status) at the very end of a call. So this module writes responses
+//! itself: chunked, with every trailer the body ends with, always. Requests are parsed with
+//! `httparse`, and their bodies read as the handler asks for them, so a bidi call streams
+//! both ways at once.
+
+use std::io;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use http::header::{CONNECTION, CONTENT_LENGTH, TE, TRANSFER_ENCODING};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use http_body::Body as _;
+use http_body_util::BodyExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::sync::watch;
+
+use super::request_body::{Framing, Reader, RequestBody};
+use crate::Body;
+use crate::server::IncomingBody;
+use crate::server::router::Router;
+use crate::transport::BoxedIo;
+
+/// Largest request head accepted.
+const MAX_HEAD_SIZE: usize = 64 * 1024;
+/// Most headers a request may carry.
+const MAX_HEADERS: usize = 128;
+
+/// A request head that could not be served, and the status to answer it with.
+struct BadRequest(StatusCode, &'static str);
+
+/// A parsed request head.
+struct Head {
+    request: http::request::Parts,
+    framing: Framing,
+    /// Whether the client accepts trailers (`TE: trailers`).
+    accepts_trailers: bool,
+    keep_alive: bool,
+}
+
+/// Serves HTTP/1.1 requests on a connection until the client closes it, a request asks
+/// to close, something goes wrong, or `shutdown` turns true between requests.
+pub(crate) async fn serve_connection(
+    io: BoxedIo,
+    initial: Bytes,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) -> io::Result<()> {
+    let (read, write) = tokio::io::split(io);
+    let mut reader = Reader {
+        io: read,
+        buf: BytesMut::from(&initial[..]),
+    };
+    let mut writer = tokio::io::BufWriter::new(write);
+    loop {
+        let head = tokio::select! {
+            head = read_head(&mut reader) => head?,
+            _ = shutdown.wait_for(|stop| *stop) => return Ok(()),
+        };
+        let head = match head {
+            None => return Ok(()),
+            Some(Ok(head)) => head,
+            Some(Err(BadRequest(status, text))) => {
+                write_plain(&mut writer, status, text).await?;
+                return Ok(());
+            }
+        };
+        let (body, returned) = RequestBody::new(reader, head.framing);
+        let request = http::Request::from_parts(head.request, IncomingBody::http1(body));
+        let response = match router.route(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        write_response(&mut writer, response, head.accepts_trailers).await?;
+        // The reader comes back only if the handler read the body to its end.
+        reader = match returned.await {
+            Ok(reader) if head.keep_alive && !*shutdown.borrow() => reader,
+            _ => return writer.shutdown().await,
+        };
+    }
+}
+
+/// Reads a request head. `None` when the client closed the connection between requests.
+async fn read_head(
+    reader: &mut Reader<ReadHalf<BoxedIo>>,
+) -> io::Result<Option<Result<Head, BadRequest>>> {
+    loop {
+        if let Some(end) = find_head_end(&reader.buf) {
+            let raw = reader.buf.split_to(end).freeze();
+            return Ok(Some(parse_head(&raw)));
+        }
+        if reader.buf.len() > MAX_HEAD_SIZE {
+            let too_large = BadRequest(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "request head too large",
+            );
+            return Ok(Some(Err(too_large)));
+        }
+        let read = std::future::poll_fn(|cx| reader.poll_fill(cx)).await?;
+        if read == 0 {
+            if reader.buf.iter().all(u8::is_ascii_whitespace) {
+                return Ok(None);
+            }
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+    }
+}
+
+/// The length of the head (through the blank line), once it has fully arrived.
+fn find_head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .map(|at| at + 4)
+}
+
+fn parse_head(raw: &[u8]) -> Result<Head, BadRequest> {
+    let bad = |text| BadRequest(StatusCode::BAD_REQUEST, text);
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut headers);
+    match parsed.parse(raw) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return Err(bad("incomplete request head")),
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(BadRequest(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "too many headers",
+            ));
+        }
+        Err(_) => return Err(bad("malformed request head")),
+    }
+    if parsed.version != Some(1) {
+        return Err(BadRequest(
+            StatusCode::HTTP_VERSION_NOT_SUPPORTED,
+            "HTTP/1.1 is required",
+        ));
+    }
+    let method = Method::from_bytes(parsed.method.unwrap_or_default().as_bytes())
+        .map_err(|_| bad("invalid method"))?;
+    let uri: http::Uri = parsed
+        .path
+        .unwrap_or_default()
+        .parse()
+        .map_err(|_| bad("invalid request target"))?;
+    let mut header_map = HeaderMap::with_capacity(parsed.headers.len());
+    for header in parsed.headers.iter() {
+        let name = HeaderName::from_bytes(header.name.as_bytes())
+            .map_err(|_| bad("invalid header name"))?;
+        let value =
+            HeaderValue::from_bytes(header.value).map_err(|_| bad("invalid header value"))?;
+        header_map.append(name, value);
+    }
+    let framing = framing(&header_map).ok_or_else(|| bad("unsupported body framing"))?;
+    let accepts_trailers = header_map
+        .get_all(TE)
+        .iter()
+        .any(|value| has_token(value, "trailers"));
+    let keep_alive = !header_map
+        .get_all(CONNECTION)
+        .iter()
+        .any(|value| has_token(value, "close"));
+    let mut request = http::Request::new(());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.version_mut() = http::Version::HTTP_11;
+    *request.headers_mut() = header_map;
+    Ok(Head {
+        request: request.into_parts().0,
+        framing,
+        accepts_trailers,
+        keep_alive,
+    })
+}
+
+/// Whether a comma-separated header value lists `token` (case-insensitively).
+fn has_token(value: &HeaderValue, token: &str) -> bool {
+    value
+        .as_bytes()
+        .split(|&b| b == b',')
+        .any(|part| part.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+}
+
+/// The body framing of a request: chunked, a content length, or none.
+fn framing(headers: &HeaderMap) -> Option<Framing> {
+    if let Some(encoding) = headers.get(TRANSFER_ENCODING) {
+        // Only plain `chunked` is spoken here; anything else cannot be delimited.
+        return encoding
+            .as_bytes()
+            .eq_ignore_ascii_case(b"chunked")
+            .then_some(Framing::Chunked);
+    }
+    match headers.get(CONTENT_LENGTH) {
+        None => Some(Framing::Length(0)),
+        Some(value) => value
+            .to_str()
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+            .map(Framing::Length),
+    }
+}
+
+/// Writes a response. Chunked, ending with the body's trailers, when the client accepts
+/// trailers; otherwise buffered, with the trailers folded into the headers and a
+/// content length, so the status is never lost.
+async fn write_response<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    response: http::Response<Body>,
+    accepts_trailers: bool,
+) -> io::Result<()> {
+    let (parts, mut body) = response.into_parts();
+    // A body of known size (a Trailers-Only or plain HTTP answer) has nothing to stream.
+    if !accepts_trailers || body.size_hint().exact().is_some() {
+        return write_folded(writer, parts, body).await;
+    }
+    write_head(writer, parts.status, &parts.headers, None).await?;
+    let mut chunk = BytesMut::new();
+    loop {
+        match body.frame().await {
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => {
+                    if data.is_empty() {
+                        continue;
+                    }
+                    chunk.put_slice(format!("{:x}\r\n", data.len()).as_bytes());
+                    writer.write_all(&chunk).await?;
+                    chunk.clear();
+                    writer.write_all(&data).await?;
+                    writer.write_all(b"\r\n").await?;
+                    writer.flush().await?;
+                }
+                Err(frame) => {
+                    let trailers = frame.into_trailers().unwrap_or_default();
+                    return write_last_chunk(writer, &trailers).await;
+                }
+            },
+            None => return write_last_chunk(writer, &HeaderMap::new()).await,
+            // The response cannot be completed: the connection must close.
+            Some(Err(status)) => return Err(io::Error::other(status)),
+        }
+    }
+}
+
+/// Writes the zero-length chunk, the trailers and the closing blank line.
+async fn write_last_chunk<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    trailers: &HeaderMap,
+) -> io::Result<()> {
+    let mut out = BytesMut::from(&b"0\r\n"[..]);
+    put_headers(&mut out, trailers);
+    out.put_slice(b"\r\n");
+    writer.write_all(&out).await?;
+    writer.flush().await
+}
+
+/// Buffers the whole body, then writes it with its trailers folded into the headers.
+async fn write_folded<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    mut parts: http::response::Parts,
+    body: Body,
+) -> io::Result<()> {
+    let collected = body.collect().await.map_err(io::Error::other)?;
+    if let Some(trailers) = collected.trailers() {
+        for (name, value) in trailers {
+            parts.headers.append(name, value.clone());
+        }
+    }
+    let data = collected.to_bytes();
+    write_head(
+        writer,
+        parts.status,
+        &parts.headers,
+        Some(data.len() as u64),
+    )
+    .await?;
+    writer.write_all(&data).await?;
+    writer.flush().await
+}
+
+/// Writes the status line and headers, with `content-length` or chunked framing.
+async fn write_head<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    status: StatusCode,
+    headers: &HeaderMap,
+    content_length: Option<u64>,
+) -> io::Result<()> {
+    let mut out = BytesMut::with_capacity(256);
+    out.put_slice(b"HTTP/1.1 ");
+    out.put_slice(status.as_str().as_bytes());
+    out.put_u8(b' ');
+    out.put_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    out.put_slice(b"\r\n");
+    put_headers(&mut out, headers);
+    match content_length {
+        Some(len) => out.put_slice(format!("content-length: {len}\r\n").as_bytes()),
+        None => out.put_slice(b"transfer-encoding: chunked\r\n"),
+    }
+    out.put_slice(b"\r\n");
+    writer.write_all(&out).await?;
+    writer.flush().await
+}
+
+/// Appends `name: value` lines, leaving out the framing headers this module owns.
+fn put_headers(out: &mut BytesMut, headers: &HeaderMap) {
+    for (name, value) in headers {
+        if name == CONTENT_LENGTH || name == TRANSFER_ENCODING || name == CONNECTION {
+            continue;
+        }
+        out.put_slice(name.as_str().as_bytes());
+        out.put_slice(b": ");
+        out.put_slice(value.as_bytes());
+        out.put_slice(b"\r\n");
+    }
+}
+
+/// Answers a request that could not be parsed, before closing the connection.
+async fn write_plain(
+    writer: &mut tokio::io::BufWriter<WriteHalf<BoxedIo>>,
+    status: StatusCode,
+    text: &str,
+) -> io::Result<()> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain"),
+    );
+    headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    write_head(writer, status, &headers, Some(text.len() as u64)).await?;
+    writer.write_all(text.as_bytes()).await?;
+    writer.flush().await?;
+    writer.shutdown().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads_parse_with_framing_and_trailer_support() {
+        let raw = b"POST /a.B/C HTTP/1.1\r\nhost: x\r\ncontent-type: application/grpc\r\nte: trailers\r\ntransfer-encoding: chunked\r\n\r\n";
+        let head = parse_head(raw).ok().unwrap();
+        assert_eq!(head.request.uri.path(), "/a.B/C");
+        assert_eq!(head.framing, Framing::Chunked);
+        assert!(head.accepts_trailers);
+        assert!(head.keep_alive);
+    }
+
+    #[test]
+    fn bad_heads_get_the_right_status() {
+        let status = |raw: &[u8]| parse_head(raw).err().map(|BadRequest(status, _)| status);
+        assert_eq!(status(b"garbage\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            status(b"POST / HTTP/1.0\r\n\r\n"),
+            Some(StatusCode::HTTP_VERSION_NOT_SUPPORTED)
+        );
+        assert_eq!(
+            status(b"POST / HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n"),
+            Some(StatusCode::BAD_REQUEST)
+        );
+        assert_eq!(
+            status(b"POST / HTTP/1.1\r\ncontent-length: x\r\n\r\n"),
+            Some(StatusCode::BAD_REQUEST)
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! The interop harness: provisions the grpc-go and Python peers into `target/interop/`
+//! and runs matrix cells against rsrpc's interop binaries.
+
+pub mod cases;
+pub mod cell;
+pub mod grpc_go;
+pub mod paths;
+pub mod peers;
+pub mod process;
+pub mod provision;
+pub mod python;
+pub mod report;
+pub mod server;
+pub mod tls;
