@@ -2,27 +2,9 @@
 //! take part in (checked against grpc-go v1.85.0's `interop/client/client.go` and
 //! `interop/test_utils.go`).
 
-/// Every case the matrix covers. rsrpc and the Python peer run all of them.
-pub const ALL: [&str; 18] = [
-    "empty_unary",
-    "large_unary",
-    "client_compressed_unary",
-    "server_compressed_unary",
-    "client_streaming",
-    "client_compressed_streaming",
-    "server_streaming",
-    "server_compressed_streaming",
-    "ping_pong",
-    "empty_stream",
-    "custom_metadata",
-    "status_code_and_message",
-    "special_status_message",
-    "unimplemented_method",
-    "unimplemented_service",
-    "cancel_after_begin",
-    "cancel_after_first_response",
-    "timeout_on_sleeping_server",
-];
+/// Every case the matrix covers: all that rsrpc's interop client runs. rsrpc and the
+/// Python peer run all of them.
+pub use interop::client::CASES as ALL;
 
 /// Cases grpc-go's interop client cannot run, with the reason.
 pub const GRPC_GO_CLIENT_EXCLUDED: [(&str, &str); 4] = [
@@ -54,7 +36,8 @@ const GO_IGNORES_RESPONSE_COMPRESSED: &str = "grpc-go's test server ignores \
 
 /// [`ALL`] less the `excluded` cases, in order.
 pub fn all_except(excluded: &[(&str, &str)]) -> Vec<&'static str> {
-    ALL.into_iter()
+    ALL.iter()
+        .copied()
         .filter(|case| !excluded.iter().any(|(name, _)| name == case))
         .collect()
 }
