@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
 use crate::codec::encode::FrameEncoder;
+use crate::response::LateTrailers;
 use crate::{Code, MetadataMap, Status};
 
 /// How many encoded bytes a streaming body gathers from ready messages before handing
@@ -54,7 +55,7 @@ impl Body {
     pub(crate) fn response_stream<S, M>(
         source: S,
         encoder: FrameEncoder,
-        trailers: MetadataMap,
+        trailers: StreamTrailers,
         deadline: Option<Instant>,
     ) -> Body
     where
@@ -163,11 +164,27 @@ enum EncodeState {
     Done,
 }
 
+/// The trailing metadata of a response stream: set up front, and set while it ran.
+pub(crate) struct StreamTrailers {
+    pub(crate) trailers: MetadataMap,
+    pub(crate) late: Option<LateTrailers>,
+}
+
+impl StreamTrailers {
+    fn into_map(self) -> MetadataMap {
+        let mut trailers = self.trailers;
+        if let Some(late) = self.late {
+            trailers.extend(late.take());
+        }
+        trailers
+    }
+}
+
 /// How an encoding body ends.
 enum End {
     /// A server response: status trailers, early when the call's deadline passes.
     Trailers {
-        metadata: Option<MetadataMap>,
+        metadata: Option<StreamTrailers>,
         deadline: Option<Pin<Box<Sleep>>>,
     },
     /// A client request: the end of the body, early when the caller gives up the call.
@@ -199,7 +216,8 @@ impl End {
     fn finish(&mut self, status: Status) -> Option<Result<Frame<Bytes>, Status>> {
         match self {
             End::Trailers { metadata, .. } => {
-                let mut headers = metadata.take().unwrap_or_default().into_headers();
+                let trailers = metadata.take().map(StreamTrailers::into_map);
+                let mut headers = trailers.unwrap_or_default().into_headers();
                 status.write_to(&mut headers);
                 Some(Ok(Frame::trailers(headers)))
             }

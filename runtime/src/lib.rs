@@ -28,7 +28,7 @@ pub use client::Channel;
 pub use error::Error;
 pub use metadata::MetadataMap;
 pub use request::{IntoRequest, IntoStreamingRequest, Request};
-pub use response::Response;
+pub use response::{LateTrailers, Response};
 pub use server::Server;
 pub use status::{Code, Status};
 pub use streaming::Streaming;

@@ -8,6 +8,10 @@ use tokio::time::Instant;
 use crate::MetadataMap;
 use crate::codec::{CompressionChoice, CompressionSwitch, Encoding};
 
+/// The address of the client a request came from, in its extensions.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RemoteAddr(pub(crate) std::net::SocketAddr);
+
 /// A gRPC request: the message (or, for client-streaming calls, the stream of messages),
 /// its metadata and its deadline.
 #[derive(Debug)]
@@ -82,6 +86,11 @@ impl<T> Request<T> {
     /// Extensions, mutably.
     pub fn extensions_mut(&mut self) -> &mut http::Extensions {
         &mut self.extensions
+    }
+
+    /// For a request received by [`Server`](crate::Server), the client's address.
+    pub fn remote_addr(&self) -> Option<std::net::SocketAddr> {
+        self.extensions.get::<RemoteAddr>().map(|addr| addr.0)
     }
 
     /// Sets a timeout for an outgoing call, counted from when the call is sent. The peer

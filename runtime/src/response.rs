@@ -1,5 +1,7 @@
 //! [`Response`]: a message (or stream) with its initial and trailing metadata.
 
+use std::sync::{Arc, Mutex};
+
 use crate::MetadataMap;
 use crate::codec::{CompressionChoice, CompressionSwitch, Encoding};
 
@@ -12,6 +14,31 @@ pub struct Response<T> {
     trailers: MetadataMap,
     extensions: http::Extensions,
     compression: CompressionChoice,
+    late_trailers: Option<LateTrailers>,
+}
+
+/// Trailing metadata a streaming handler decides while its stream runs: whatever it
+/// holds when the stream ends is sent with the status. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct LateTrailers {
+    map: Arc<Mutex<MetadataMap>>,
+}
+
+impl LateTrailers {
+    /// Changes the trailing metadata.
+    pub fn update<R>(&self, change: impl FnOnce(&mut MetadataMap) -> R) -> R {
+        // A panic while updating leaves at worst a partial map, still worth sending.
+        let mut map = self
+            .map
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        change(&mut map)
+    }
+
+    /// Takes what has been set so far.
+    pub(crate) fn take(&self) -> MetadataMap {
+        self.update(std::mem::take)
+    }
 }
 
 impl<T> Response<T> {
@@ -23,6 +50,7 @@ impl<T> Response<T> {
             trailers: MetadataMap::new(),
             extensions: http::Extensions::new(),
             compression: CompressionChoice::default(),
+            late_trailers: None,
         }
     }
 
@@ -38,6 +66,7 @@ impl<T> Response<T> {
             trailers,
             extensions,
             compression: CompressionChoice::default(),
+            late_trailers: None,
         }
     }
 
@@ -76,6 +105,20 @@ impl<T> Response<T> {
     /// Trailing metadata, mutably.
     pub fn trailers_mut(&mut self) -> &mut MetadataMap {
         &mut self.trailers
+    }
+
+    /// A handle for trailing metadata decided later, while the response stream runs (or,
+    /// on a unary response, before it is returned). Entries reach the client with the
+    /// status, over HTTP/2 and HTTP/1.1 alike.
+    pub fn late_trailers(&mut self) -> LateTrailers {
+        self.late_trailers
+            .get_or_insert_with(LateTrailers::default)
+            .clone()
+    }
+
+    /// Takes the late-trailers handle, if one was made.
+    pub(crate) fn take_late_trailers(&mut self) -> Option<LateTrailers> {
+        self.late_trailers.take()
     }
 
     /// Extensions: per-response values for middleware.
@@ -120,6 +163,7 @@ impl<T> Response<T> {
             trailers: self.trailers,
             extensions: self.extensions,
             compression: self.compression,
+            late_trailers: self.late_trailers,
         }
     }
 }

@@ -103,15 +103,10 @@ impl<T> Streaming<T> {
         self.decoder.last_compressed()
     }
 
-    /// A transport failure after the deadline (a peer resetting the stream as it expired,
-    /// say) is the deadline's doing: report it as such.
-    fn past_deadline(&self, status: Status) -> Status {
-        match &self.deadline {
-            Some(deadline) if Instant::now() >= deadline.deadline() => {
-                Status::deadline_exceeded("deadline exceeded")
-            }
-            _ => status,
-        }
+    /// The status to report for a failure, given the call's deadline.
+    fn blame_deadline(&self, status: Status, from_transport: bool) -> Status {
+        let deadline = self.deadline.as_ref().map(|sleep| sleep.deadline());
+        crate::timeout::blame_deadline(status, deadline, from_transport)
     }
 
     /// Ends the stream with `status` as its final item.
@@ -176,6 +171,7 @@ impl<T: Message + Default> Stream for Streaming<T> {
                             }
                             if this.direction == Direction::Response {
                                 if let Err(status) = this.on_trailers(trailers) {
+                                    let status = this.blame_deadline(status, false);
                                     return this.fail(status);
                                 }
                             }
@@ -183,7 +179,7 @@ impl<T: Message + Default> Stream for Streaming<T> {
                     }
                 },
                 Some(Err(status)) => {
-                    let status = this.past_deadline(status);
+                    let status = this.blame_deadline(status, true);
                     return this.fail(status);
                 }
                 None => {

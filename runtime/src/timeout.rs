@@ -3,6 +3,24 @@
 use std::time::Duration;
 
 use http::HeaderValue;
+use tokio::time::Instant;
+
+use crate::{Code, Status};
+
+/// What a client reports for a call that failed with `status` once its deadline passed:
+/// a transport failure, or a `CANCELLED` from a server that gave up at the deadline
+/// (Armeria and grpc-go reset or cancel the call then), is the deadline's doing.
+pub(crate) fn blame_deadline(
+    status: Status,
+    deadline: Option<Instant>,
+    from_transport: bool,
+) -> Status {
+    let expired = deadline.is_some_and(|deadline| Instant::now() >= deadline);
+    if expired && (from_transport || status.code() == Code::Cancelled) {
+        return Status::deadline_exceeded("deadline exceeded");
+    }
+    status
+}
 
 /// Name of the header carrying a call's remaining time.
 pub(crate) const GRPC_TIMEOUT: &str = "grpc-timeout";
@@ -58,6 +76,29 @@ mod tests {
         assert_eq!(encode(Duration::from_nanos(7)), "7n");
         assert_eq!(encode(Duration::from_secs(3600 * 24)), "86400000m");
         assert_eq!(encode(Duration::from_secs(u64::MAX)), "99999999H");
+    }
+
+    #[test]
+    fn failures_after_the_deadline_are_blamed_on_it() {
+        let past = Some(Instant::now() - Duration::from_millis(1));
+        let future = Some(Instant::now() + Duration::from_secs(60));
+        let blame = |status: Status, deadline, transport| {
+            blame_deadline(status, deadline, transport).code()
+        };
+        assert_eq!(
+            blame(Status::cancelled(""), past, false),
+            Code::DeadlineExceeded
+        );
+        assert_eq!(
+            blame(Status::internal("reset"), past, true),
+            Code::DeadlineExceeded
+        );
+        assert_eq!(
+            blame(Status::internal("server"), past, false),
+            Code::Internal
+        );
+        assert_eq!(blame(Status::cancelled(""), future, false), Code::Cancelled);
+        assert_eq!(blame(Status::cancelled(""), None, true), Code::Cancelled);
     }
 
     #[test]

@@ -111,7 +111,7 @@ fn reply(request: &EchoRequest) -> EchoReply {
     EchoReply {
         text: request.text.clone(),
         payload,
-        request_compressed: false,
+        ..EchoReply::default()
     }
 }
 
@@ -127,6 +127,7 @@ impl Echo for EchoService {
         let guard = self.guard();
         let metadata = request.metadata().clone();
         let deadline = request.deadline();
+        let peer = request.remote_addr();
         let compressed = request.extensions().get::<Compressed>().is_some();
         let request = request.into_inner();
         tokio::time::sleep(Duration::from_millis(request.sleep_ms.into())).await;
@@ -136,6 +137,7 @@ impl Echo for EchoService {
         }
         let mut reply = reply(&request);
         reply.request_compressed = compressed;
+        reply.peer = peer.map(|addr| addr.to_string()).unwrap_or_default();
         if request.report_deadline {
             let left = deadline.map(|at| at.saturating_duration_since(Instant::now()));
             reply.text = left.map_or("none".to_owned(), |left| left.as_millis().to_string());
@@ -151,8 +153,13 @@ impl Echo for EchoService {
     ) -> Result<Response<Self::ServerStreamStream>, Status> {
         let metadata = request.metadata().clone();
         let request = request.into_inner();
+        let mut response = with_echoed_metadata((), &metadata);
+        // Trailers named as the stream runs: decided after the first message is sent.
+        let late = response.late_trailers();
         let text = request.text.clone();
         let replies = (0..request.count).map(move |index| {
+            late.update(|trailers| trailers.insert("x-late-sent", &index.to_string()))
+                .map_err(|error| Status::internal(error.to_string()))?;
             Ok(EchoReply {
                 text: format!("{text} {index}"),
                 ..EchoReply::default()
@@ -160,7 +167,7 @@ impl Echo for EchoService {
         });
         let ending = (request.fail_code != 0).then(|| Err(failure(&request, &metadata)));
         let stream = tokio_stream::iter(replies.chain(ending));
-        Ok(with_echoed_metadata(Box::pin(stream), &metadata))
+        Ok(response.map(|()| Box::pin(stream) as Self::ServerStreamStream))
     }
 
     async fn client_stream(

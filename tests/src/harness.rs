@@ -59,6 +59,18 @@ impl TestServer {
     pub async fn client(&self) -> EchoClient {
         EchoClient::connect(self.url()).await.unwrap()
     }
+
+    /// A client calling over HTTP/1.1 with at most `max_connections` connections.
+    pub async fn http1_client(&self, max_connections: usize) -> EchoClient {
+        let channel = rsrpc::Channel::builder(self.url())
+            .unwrap()
+            .http_version(rsrpc::transport::HttpVersion::Http1)
+            .max_http1_connections(max_connections)
+            .connect()
+            .await
+            .unwrap();
+        EchoClient::new(channel)
+    }
 }
 
 /// A server of a fresh [`EchoService`].
@@ -137,4 +149,46 @@ pub fn frame(compressed: bool, payload: &[u8]) -> bytes::Bytes {
     frame.extend_from_slice(&(payload.len() as u32).to_be_bytes());
     frame.extend_from_slice(payload);
     frame.into()
+}
+
+/// Writes raw bytes to a new connection and reads everything the server sends back
+/// until it closes the connection (or ten seconds pass).
+pub async fn http1_exchange(addr: SocketAddr, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut response = Vec::new();
+    let read = stream.read_to_end(&mut response);
+    tokio::time::timeout(std::time::Duration::from_secs(10), read)
+        .await
+        .expect("the server answers and closes")
+        .unwrap();
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+/// Writes raw bytes to a new connection, then hangs up without waiting for an answer.
+pub async fn http1_hang_up(addr: SocketAddr, request: &[u8]) {
+    use tokio::io::AsyncWriteExt;
+
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    stream.flush().await.unwrap();
+}
+
+/// An HTTP/1.1 gRPC request for `path` that asks the server to close the connection after
+/// answering: the given extra header lines, then `body` sent as one chunk and the last
+/// chunk.
+pub fn http1_request(path: &str, extra_headers: &str, body: &[u8]) -> Vec<u8> {
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\ntransfer-encoding: chunked\r\n{extra_headers}\r\n"
+    )
+    .into_bytes();
+    if !body.is_empty() {
+        request.extend_from_slice(format!("{:x}\r\n", body.len()).as_bytes());
+        request.extend_from_slice(body);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    request
 }

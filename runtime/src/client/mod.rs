@@ -222,10 +222,10 @@ impl Grpc {
         let response = match deadline {
             Some(deadline) => match tokio::time::timeout_at(deadline, send).await {
                 Ok(Ok(response)) => response,
-                Ok(Err(status)) if Instant::now() < deadline => return Err(status),
-                // Timed out, or failed as the deadline expired (a peer resetting the
-                // stream at its own deadline): the deadline is the cause.
-                _ => return Err(Status::deadline_exceeded("deadline exceeded")),
+                Ok(Err(status)) => {
+                    return Err(timeout::blame_deadline(status, Some(deadline), true));
+                }
+                Err(_) => return Err(Status::deadline_exceeded("deadline exceeded")),
             },
             None => send.await?,
         };
@@ -233,7 +233,7 @@ impl Grpc {
         if let Some(status) = Status::from_headers(&parts.headers) {
             // Trailers-Only: the status arrived in the headers and there is no body.
             if status.code() != Code::Ok {
-                return Err(status);
+                return Err(timeout::blame_deadline(status, deadline, false));
             }
             let metadata = MetadataMap::from_headers(parts.headers);
             let stream = Streaming::finished(metadata.clone());

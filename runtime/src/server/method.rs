@@ -11,6 +11,7 @@ use prost::Message;
 use tokio::time::Instant;
 
 use super::ServiceConfig;
+use crate::body::StreamTrailers;
 use crate::codec::encode::FrameEncoder;
 use crate::codec::{
     CodecSettings, Compressed, CompressionChoice, Encoding, EncodingSet, GRPC_ACCEPT_ENCODING,
@@ -204,9 +205,13 @@ impl ResponsePlan {
     }
 
     /// A unary response: one DATA frame with the message, then the OK status trailers.
-    fn unary<T: Message>(&self, response: Response<T>) -> Result<http::Response<Body>, Status> {
+    fn unary<T: Message>(&self, mut response: Response<T>) -> Result<http::Response<Body>, Status> {
         let encoder = self.encoder(response.compression());
-        let (metadata, message, trailers, extensions) = response.into_parts();
+        let late = response.take_late_trailers();
+        let (metadata, message, mut trailers, extensions) = response.into_parts();
+        if let Some(late) = late {
+            trailers.extend(late.take());
+        }
         let mut data = bytes::BytesMut::new();
         encoder.encode(&message, &mut data)?;
         let mut trailer_headers = trailers.into_headers();
@@ -219,14 +224,16 @@ impl ResponsePlan {
     }
 
     /// A streaming response: messages as the handler's stream yields them, then trailers.
-    fn streaming<S, T>(&self, response: Response<S>) -> http::Response<Body>
+    fn streaming<S, T>(&self, mut response: Response<S>) -> http::Response<Body>
     where
         S: Stream<Item = Result<T, Status>> + Send + 'static,
         T: Message + 'static,
     {
         let encoder = self.encoder(response.compression());
+        let late = response.take_late_trailers();
         let (metadata, stream, trailers, extensions) = response.into_parts();
         let head = self.head(metadata, &encoder);
+        let trailers = StreamTrailers { trailers, late };
         let body = Body::response_stream(stream, encoder, trailers, self.deadline);
         with_extensions(head.body(body), extensions)
     }

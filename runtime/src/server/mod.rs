@@ -138,8 +138,8 @@ impl Server {
                 accepted = listener.accept() => accepted,
                 () = &mut signal => break,
             };
-            let stream = match accepted {
-                Ok((stream, _peer)) => stream,
+            let (stream, peer) = match accepted {
+                Ok(accepted) => accepted,
                 Err(error) => {
                     // Accept fails transiently (e.g. out of file descriptors): back off.
                     tracing::warn!(%error, "accept failed");
@@ -149,7 +149,7 @@ impl Server {
             };
             let _ = stream.set_nodelay(true);
             let connection = Connection {
-                router: router.clone(),
+                router: router.for_connection(peer),
                 tls: self.tls.clone(),
                 stopping: stopping.clone(),
                 _alive: alive.clone(),

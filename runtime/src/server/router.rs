@@ -1,6 +1,7 @@
 //! Routing requests to the service named in their path.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
@@ -9,6 +10,7 @@ use super::IncomingBody;
 use super::method::unimplemented_response;
 use crate::Body;
 use crate::codegen::BoxFuture;
+use crate::request::RemoteAddr;
 
 /// The future of a routed call.
 pub(crate) type RouteFuture = BoxFuture<Result<http::Response<Body>, Infallible>>;
@@ -20,6 +22,8 @@ pub(crate) type Route = Box<dyn Fn(http::Request<IncomingBody>) -> RouteFuture +
 #[derive(Clone)]
 pub(crate) struct Router {
     routes: Arc<[(&'static str, Route)]>,
+    /// The peer of the connection this router serves, given to every request.
+    remote_addr: Option<SocketAddr>,
 }
 
 impl Router {
@@ -27,6 +31,15 @@ impl Router {
     pub(crate) fn new(routes: Vec<(&'static str, Route)>) -> Router {
         Router {
             routes: routes.into(),
+            remote_addr: None,
+        }
+    }
+
+    /// This router, for a connection from `remote_addr`.
+    pub(crate) fn for_connection(&self, remote_addr: SocketAddr) -> Router {
+        Router {
+            routes: Arc::clone(&self.routes),
+            remote_addr: Some(remote_addr),
         }
     }
 
@@ -41,7 +54,10 @@ impl Router {
 
 impl Router {
     /// Routes a request to the service its path names.
-    pub(crate) fn route(&self, request: http::Request<IncomingBody>) -> RouteFuture {
+    pub(crate) fn route(&self, mut request: http::Request<IncomingBody>) -> RouteFuture {
+        if let Some(addr) = self.remote_addr {
+            request.extensions_mut().insert(RemoteAddr(addr));
+        }
         match self.find(request.uri().path()) {
             Some(route) => route(request),
             None => {

@@ -7,7 +7,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use http::Uri;
@@ -65,7 +65,7 @@ impl Http1Client {
         Ok(response.map(|body| {
             box_body(PermitBody {
                 body,
-                _permit: permit,
+                permit: Some(permit),
             })
         }))
     }
@@ -76,10 +76,11 @@ impl Http1Client {
     }
 }
 
-/// A response body that holds its call's slot in the pool until it is dropped.
+/// A response body that holds its call's slot in the pool until it has ended (its
+/// trailers arrived) or is dropped.
 struct PermitBody {
     body: Incoming,
-    _permit: OwnedSemaphorePermit,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl http_body::Body for PermitBody {
@@ -90,7 +91,15 @@ impl http_body::Body for PermitBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
+        let frame = ready!(Pin::new(&mut self.body).poll_frame(cx));
+        let ended = match &frame {
+            Some(Ok(frame)) => frame.is_trailers(),
+            _ => true,
+        };
+        if ended {
+            self.permit = None;
+        }
+        Poll::Ready(frame)
     }
 
     fn is_end_stream(&self) -> bool {

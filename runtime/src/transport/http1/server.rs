@@ -15,7 +15,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use http_body::Body as _;
 use http_body_util::BodyExt;
 use tokio::io::{AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 use super::request_body::{Framing, Reader, RequestBody};
 use crate::Body;
@@ -69,16 +69,67 @@ pub(crate) async fn serve_connection(
         };
         let (body, returned) = RequestBody::new(reader, head.framing);
         let request = http::Request::from_parts(head.request, IncomingBody::http1(body));
-        let response = match router.route(request).await {
-            Ok(response) => response,
-            Err(never) => match never {},
+        let mut lent = LentReader::Lent(returned);
+        // The handler is dropped if the client hangs up before the response is written.
+        let served = async {
+            let response = match router.route(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            write_response(&mut writer, response, head.accepts_trailers).await
         };
-        write_response(&mut writer, response, head.accepts_trailers).await?;
+        tokio::select! {
+            written = served => written?,
+            () = lent.hang_up() => return Ok(()),
+        }
         // The reader comes back only if the handler read the body to its end.
-        reader = match returned.await {
-            Ok(reader) if head.keep_alive && !*shutdown.borrow() => reader,
+        reader = match lent.take().await {
+            Some(reader) if head.keep_alive && !*shutdown.borrow() => reader,
             _ => return writer.shutdown().await,
         };
+    }
+}
+
+/// The connection's reader while a request body has it.
+enum LentReader {
+    /// The body still reads from it.
+    Lent(oneshot::Receiver<Reader<ReadHalf<BoxedIo>>>),
+    /// The body was read to its end and handed the reader back.
+    Back(Reader<ReadHalf<BoxedIo>>),
+    /// The body was dropped before its end: the connection cannot be reused.
+    Lost,
+}
+
+impl LentReader {
+    /// Completes when the client closes the connection while its call runs. Bytes of a
+    /// pipelined next request stay buffered, and end the watch.
+    async fn hang_up(&mut self) {
+        loop {
+            match self {
+                LentReader::Lent(returned) => {
+                    *self = match returned.await {
+                        Ok(reader) => LentReader::Back(reader),
+                        Err(_) => LentReader::Lost,
+                    };
+                }
+                LentReader::Back(reader) if reader.buf.is_empty() => {
+                    match std::future::poll_fn(|cx| reader.poll_fill(cx)).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {}
+                    }
+                }
+                LentReader::Back(_) | LentReader::Lost => std::future::pending().await,
+            }
+        }
+    }
+
+    /// The reader, once the body has given it back.
+    async fn take(self) -> Option<Reader<ReadHalf<BoxedIo>>> {
+        match self {
+            LentReader::Lent(returned) => returned.await.ok(),
+            LentReader::Back(reader) => Some(reader),
+            LentReader::Lost => None,
+        }
     }
 }
 

@@ -1,12 +1,12 @@
 //! The rsrpc interop client: runs the interop test cases against a server, with the
-//! flags of grpc-go's client.
+//! flags of grpc-go's client, plus `--transport=h2|h1` (default h2).
 
 use std::process::ExitCode;
 
 use interop::client::{CASES, InteropClient};
 use interop::flags::Flags;
 use rsrpc::Channel;
-use rsrpc::transport::ClientTlsConfig;
+use rsrpc::transport::{ClientTlsConfig, HttpVersion};
 
 const FLAGS: &[&str] = &[
     "server_host",
@@ -16,6 +16,7 @@ const FLAGS: &[&str] = &[
     "use_test_ca",
     "ca_file",
     "server_host_override",
+    "transport",
 ];
 
 #[tokio::main]
@@ -59,8 +60,14 @@ async fn connect(flags: &Flags) -> Result<Channel, String> {
     let port = flags.required("server_port")?;
     let use_tls = flags.bool("use_tls")?;
     let scheme = if use_tls { "https" } else { "http" };
-    let mut builder =
-        Channel::builder(format!("{scheme}://{host}:{port}")).map_err(|error| error.to_string())?;
+    let version = match flags.get("transport").unwrap_or("h2") {
+        "h2" => HttpVersion::Http2,
+        "h1" => HttpVersion::Http1,
+        other => return Err(format!("--transport takes h2 or h1, not {other:?}")),
+    };
+    let mut builder = Channel::builder(format!("{scheme}://{host}:{port}"))
+        .map_err(|error| error.to_string())?
+        .http_version(version);
     if use_tls {
         let mut tls = ClientTlsConfig::new();
         if let Some(path) = flags.get("ca_file") {

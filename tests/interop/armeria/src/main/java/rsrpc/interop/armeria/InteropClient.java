@@ -237,7 +237,11 @@ final class InteropClient {
     }
 
     static String describe(Status status) {
-        return status.getCode() + " " + quote(status.getDescription());
+        String s = status.getCode() + " " + quote(status.getDescription());
+        if (status.getCause() != null && status.getDescription() == null) {
+            s += " (cause: " + status.getCause() + ")";
+        }
+        return s;
     }
 
     static String quote(String s) {
@@ -524,7 +528,22 @@ final class InteropClient {
         }
     }
 
+    /**
+     * Makes sure a connection to the server is up before a case whose call would otherwise end
+     * before Armeria even connected: with a fresh client, a call cancelled right away or given a
+     * 1 ms deadline fails inside the client and never reaches the server at all.
+     */
+    private void warmUp() {
+        try {
+            blocking().emptyCall(Empty.getDefaultInstance());
+        } catch (StatusRuntimeException e) {
+            throw new CaseFailed("warm-up EmptyCall (to open the connection) failed: "
+                                 + describe(e.getStatus()));
+        }
+    }
+
     private void cancelAfterBegin() throws InterruptedException {
+        warmUp();
         Collector<StreamingInputCallResponse> responses = new Collector<>();
         ClientCallStreamObserver<StreamingInputCallRequest> requests =
                 (ClientCallStreamObserver<StreamingInputCallRequest>) async().streamingInputCall(responses);
@@ -548,6 +567,7 @@ final class InteropClient {
     }
 
     private void timeoutOnSleepingServer() throws InterruptedException {
+        warmUp();
         Collector<StreamingOutputCallResponse> responses = new Collector<>();
         StreamObserver<StreamingOutputCallRequest> requests =
                 async.withDeadlineAfter(1, TimeUnit.MILLISECONDS).fullDuplexCall(responses);

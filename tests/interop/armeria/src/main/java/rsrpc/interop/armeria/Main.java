@@ -12,6 +12,9 @@ public final class Main {
         // slf4j-simple: warnings and errors only, on stderr, unless the caller asks for more
         // (e.g. -Dorg.slf4j.simpleLogger.defaultLogLevel=debug).
         setDefaultProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        if (Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-verbose")) {
+            setDefaultProperty("org.slf4j.simpleLogger.log.com.linecorp.armeria.server.logging", "info");
+        }
         setDefaultProperty("org.slf4j.simpleLogger.logFile", "System.err");
         setDefaultProperty("org.slf4j.simpleLogger.showDateTime", "true");
 
@@ -58,9 +61,10 @@ public final class Main {
     private static void usage() {
         System.err.println(String.join("\n",
                 "usage:",
-                "  java -jar armeria-interop.jar server --port N",
+                "  java -jar armeria-interop.jar server --port N [--host 127.0.0.1] [--verbose]",
                 "      serves grpc.testing.TestService over HTTP/1.1 and HTTP/2 cleartext on 127.0.0.1:N",
-                "      (N=0 picks a free port); prints 'listening on N' on stderr when ready",
+                "      (N=0 picks a free port); prints 'listening on N' on stderr when ready;",
+                "      --verbose logs every request/response (Armeria LoggingService) on stderr",
                 "  java -jar armeria-interop.jar client --server_host H --server_port N",
                 "      [--transport h2|h1] [--test_case all|name[,name...]]",
                 "      prints 'PASS name' / 'FAIL name: reason' per case; exit 1 if any failed"));

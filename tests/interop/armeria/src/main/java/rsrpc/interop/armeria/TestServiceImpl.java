@@ -18,6 +18,10 @@ import io.grpc.testing.integration.Messages.StreamingOutputCallResponse;
 import io.grpc.testing.integration.TestServiceGrpc;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,10 +29,20 @@ import java.util.concurrent.TimeUnit;
  * ("Server" section). UnimplementedCall is deliberately not overridden, so the generated base
  * class answers UNIMPLEMENTED.
  *
- * <p>The service runs on Armeria's blocking task executor (see InteropServer), so the
- * {@code interval_us} pauses are plain sleeps; Armeria runs one call's callbacks in order.
+ * <p>The handlers run on Armeria's event loop (no blocking task executor: with one, Armeria
+ * starts the call on another thread and a request timeout that fires first is answered with a
+ * plain HTTP 408 instead of a gRPC status). So nothing here blocks: each call's responses go
+ * through a {@link Sequencer}, which runs them in order and waits {@code interval_us} before a
+ * response on a timer instead of sleeping.
  */
 final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
+
+    /** Runs the delayed steps of all calls (daemon, so it never keeps the JVM alive). */
+    private static final ExecutorService DELAYED_STEPS = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "interop-delayed-responses");
+        t.setDaemon(true);
+        return t;
+    });
 
     static Payload zeros(int size) {
         return Payload.newBuilder()
@@ -45,15 +59,68 @@ final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
         return Status.fromCodeValue(status.getCode()).withDescription(status.getMessage());
     }
 
-    private static void sleepMicros(int micros) {
-        if (micros <= 0) {
-            return;
+    /**
+     * The response steps of one call, run one after the other; a step with a delay runs that
+     * long after the previous one finished. Steps without a delay whose predecessors are done
+     * run at once on the caller's thread. Once the call is finished or cancelled, the remaining
+     * steps are skipped.
+     */
+    static final class Sequencer<T> {
+        private final ServerCallStreamObserver<T> call;
+        private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+        private volatile boolean finished;
+
+        Sequencer(StreamObserver<T> observer) {
+            call = (ServerCallStreamObserver<T>) observer;
+            // With a cancel handler set, grpc-java does not throw from onNext after a cancel.
+            call.setOnCancelHandler(() -> finished = true);
         }
-        try {
-            TimeUnit.MICROSECONDS.sleep(micros);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+
+        private synchronized void then(int delayMicros, Runnable step) {
+            Executor executor = delayMicros > 0
+                    ? CompletableFuture.delayedExecutor(delayMicros, TimeUnit.MICROSECONDS, DELAYED_STEPS)
+                    : Runnable::run;
+            tail = tail.thenRunAsync(() -> {
+                if (finished || call.isCancelled()) {
+                    return;
+                }
+                try {
+                    step.run();
+                } catch (RuntimeException e) {
+                    // The call went away under us (e.g. cancelled between the check and the send).
+                    finished = true;
+                }
+            }, executor);
         }
+
+        void send(int delayMicros, T response) {
+            then(delayMicros, () -> call.onNext(response));
+        }
+
+        /** Sends the responses that the parameters ask for. */
+        void respond(List<ResponseParameters> params, java.util.function.IntFunction<T> make) {
+            for (ResponseParameters p : params) {
+                send(p.getIntervalUs(), make.apply(p.getSize()));
+            }
+        }
+
+        void fail(Status status) {
+            then(0, () -> {
+                finished = true;
+                call.onError(status.asRuntimeException());
+            });
+        }
+
+        void complete() {
+            then(0, () -> {
+                finished = true;
+                call.onCompleted();
+            });
+        }
+    }
+
+    private static StreamingOutputCallResponse streamingResponse(int size) {
+        return StreamingOutputCallResponse.newBuilder().setPayload(zeros(size)).build();
     }
 
     @Override
@@ -80,23 +147,14 @@ final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
     @Override
     public void streamingOutputCall(StreamingOutputCallRequest request,
                                     StreamObserver<StreamingOutputCallResponse> responseObserver) {
-        ServerCallStreamObserver<StreamingOutputCallResponse> call =
-                (ServerCallStreamObserver<StreamingOutputCallResponse>) responseObserver;
-        for (ResponseParameters params : request.getResponseParametersList()) {
-            sleepMicros(params.getIntervalUs());
-            if (call.isCancelled()) {
-                return;
-            }
-            call.onNext(StreamingOutputCallResponse.newBuilder()
-                    .setPayload(zeros(params.getSize()))
-                    .build());
-        }
+        Sequencer<StreamingOutputCallResponse> seq = new Sequencer<>(responseObserver);
+        seq.respond(request.getResponseParametersList(), TestServiceImpl::streamingResponse);
         Status status = requestedStatus(request.hasResponseStatus(), request.getResponseStatus());
         if (status != null) {
-            call.onError(status.asRuntimeException());
-            return;
+            seq.fail(status);
+        } else {
+            seq.complete();
         }
-        call.onCompleted();
     }
 
     @Override
@@ -128,8 +186,7 @@ final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
     @Override
     public StreamObserver<StreamingOutputCallRequest> fullDuplexCall(
             StreamObserver<StreamingOutputCallResponse> responseObserver) {
-        ServerCallStreamObserver<StreamingOutputCallResponse> call =
-                (ServerCallStreamObserver<StreamingOutputCallResponse>) responseObserver;
+        Sequencer<StreamingOutputCallResponse> seq = new Sequencer<>(responseObserver);
         return new StreamObserver<>() {
             private boolean closed;
 
@@ -141,19 +198,10 @@ final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
                 Status status = requestedStatus(request.hasResponseStatus(), request.getResponseStatus());
                 if (status != null) {
                     closed = true;
-                    call.onError(status.asRuntimeException());
+                    seq.fail(status);
                     return;
                 }
-                for (ResponseParameters params : request.getResponseParametersList()) {
-                    sleepMicros(params.getIntervalUs());
-                    if (call.isCancelled()) {
-                        closed = true;
-                        return;
-                    }
-                    call.onNext(StreamingOutputCallResponse.newBuilder()
-                            .setPayload(zeros(params.getSize()))
-                            .build());
-                }
+                seq.respond(request.getResponseParametersList(), TestServiceImpl::streamingResponse);
             }
 
             @Override
@@ -165,7 +213,7 @@ final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
             public void onCompleted() {
                 if (!closed) {
                     closed = true;
-                    call.onCompleted();
+                    seq.complete();
                 }
             }
         };
@@ -174,8 +222,7 @@ final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
     @Override
     public StreamObserver<StreamingOutputCallRequest> halfDuplexCall(
             StreamObserver<StreamingOutputCallResponse> responseObserver) {
-        ServerCallStreamObserver<StreamingOutputCallResponse> call =
-                (ServerCallStreamObserver<StreamingOutputCallResponse>) responseObserver;
+        Sequencer<StreamingOutputCallResponse> seq = new Sequencer<>(responseObserver);
         return new StreamObserver<>() {
             private final List<StreamingOutputCallRequest> requests = new ArrayList<>();
 
@@ -195,20 +242,12 @@ final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
                     Status status = requestedStatus(request.hasResponseStatus(),
                                                     request.getResponseStatus());
                     if (status != null) {
-                        call.onError(status.asRuntimeException());
+                        seq.fail(status);
                         return;
                     }
-                    for (ResponseParameters params : request.getResponseParametersList()) {
-                        sleepMicros(params.getIntervalUs());
-                        if (call.isCancelled()) {
-                            return;
-                        }
-                        call.onNext(StreamingOutputCallResponse.newBuilder()
-                                .setPayload(zeros(params.getSize()))
-                                .build());
-                    }
+                    seq.respond(request.getResponseParametersList(), TestServiceImpl::streamingResponse);
                 }
-                call.onCompleted();
+                seq.complete();
             }
         };
     }
