@@ -1,5 +1,5 @@
 //! Starts the example services on an ephemeral port of 127.0.0.1 and calls every method,
-//! printing what each returns.
+//! over HTTP/2 and then over HTTP/1.1 on the same port, printing what each returns.
 
 use examples::greeter::MyGreeter;
 use examples::helloworld::HelloRequest;
@@ -9,7 +9,8 @@ use examples::route_guide::{RouteGuideService, point};
 use examples::routeguide::route_guide_client::RouteGuideClient;
 use examples::routeguide::route_guide_server::RouteGuideServer;
 use examples::routeguide::{Rectangle, RouteNote};
-use rsrpc::{Request, Server};
+use rsrpc::transport::HttpVersion;
+use rsrpc::{Channel, Request, Server};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -28,18 +29,25 @@ async fn main() -> DemoResult {
                 let _ = stopped.await;
             }),
     );
-    println!("serving on {addr}");
+    println!("serving HTTP/2 and HTTP/1.1 on {addr}");
     let url = format!("http://{addr}");
-    greet(&url).await?;
-    tour(&url).await?;
+    for version in [HttpVersion::Http2, HttpVersion::Http1] {
+        println!("--- over {version:?}");
+        let channel = Channel::builder(url.as_str())?
+            .http_version(version)
+            .connect()
+            .await?;
+        greet(channel.clone()).await?;
+        tour(channel).await?;
+    }
     let _ = stop.send(());
     server.await??;
     println!("server stopped");
     Ok(())
 }
 
-async fn greet(url: &str) -> DemoResult {
-    let client = GreeterClient::connect(url).await?;
+async fn greet(channel: Channel) -> DemoResult {
+    let client = GreeterClient::new(channel);
     let mut request = Request::new(HelloRequest {
         name: "rsrpc".into(),
     });
@@ -51,8 +59,8 @@ async fn greet(url: &str) -> DemoResult {
     Ok(())
 }
 
-async fn tour(url: &str) -> DemoResult {
-    let client = RouteGuideClient::connect(url).await?;
+async fn tour(channel: Channel) -> DemoResult {
+    let client = RouteGuideClient::new(channel);
 
     let feature = client.get_feature(point(10_000_000, 10_000_000)).await?;
     println!("GetFeature -> {:?}", feature.get_ref().name);
