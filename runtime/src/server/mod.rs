@@ -17,7 +17,7 @@ pub use config::ServiceConfig;
 pub use incoming::IncomingBody;
 pub use method::{bidi_streaming, client_streaming, server_streaming, unary, unimplemented};
 
-use self::router::{Route, Router};
+use self::router::{Route, RouteFuture, Router};
 use crate::transport::{BoxedIo, ServerTlsConfig};
 use crate::{Body, Error, transport};
 
@@ -70,26 +70,27 @@ impl Server {
     }
 
     /// Adds a generated service. Calls to `/{S::NAME}/*` go to it.
+    ///
+    /// Any `tower` service with a name and a boxed future fits, as generated servers do.
     pub fn add_service<S>(mut self, service: S) -> Server
     where
         S: Service<
                 http::Request<IncomingBody>,
                 Response = http::Response<Body>,
                 Error = Infallible,
+                Future = RouteFuture,
             > + NamedService
             + Clone
             + Send
             + Sync
             + 'static,
-        S::Future: Send + 'static,
     {
         let build: RouteBuilder = Box::new(move |defaults| {
             let mut service = service;
             service.inherit_config(defaults);
-            Box::new(move |request| {
-                let mut service = service.clone();
-                Box::pin(service.call(request))
-            })
+            // Generated services are always ready and box their own future: calling a
+            // clone is all routing takes.
+            Box::new(move |request| service.clone().call(request))
         });
         self.services.retain(|(name, _)| *name != S::NAME);
         self.services.push((S::NAME, build));
