@@ -34,6 +34,19 @@ const TRANSPORT_HEADERS: &[&str] = &[
     "content-length",
 ];
 
+/// Reserved headers found on most calls.
+const COMMON_RESERVED: &[&str] = &[
+    "content-type",
+    "te",
+    "grpc-timeout",
+    "grpc-encoding",
+    "grpc-accept-encoding",
+    "grpc-status",
+    "grpc-message",
+    "content-length",
+    "transfer-encoding",
+];
+
 /// Encodes bytes as unpadded standard base64.
 pub(crate) fn encode_base64(bytes: &[u8]) -> String {
     BASE64.encode(bytes)
@@ -119,13 +132,20 @@ impl MetadataMap {
 
     /// Wraps received headers, dropping the reserved ones.
     pub fn from_headers(mut headers: HeaderMap) -> MetadataMap {
-        let reserved: Vec<HeaderName> = headers
-            .keys()
-            .filter(|name| is_reserved(name.as_str()))
-            .cloned()
-            .collect();
-        for name in reserved {
-            headers.remove(name);
+        // The headers every call carries go by name, without allocating; a scan then
+        // catches any other reserved ones.
+        for name in COMMON_RESERVED {
+            headers.remove(*name);
+        }
+        if headers.keys().any(|name| is_reserved(name.as_str())) {
+            let reserved: Vec<HeaderName> = headers
+                .keys()
+                .filter(|name| is_reserved(name.as_str()))
+                .cloned()
+                .collect();
+            for name in reserved {
+                headers.remove(name);
+            }
         }
         MetadataMap { headers }
     }

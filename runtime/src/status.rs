@@ -181,7 +181,12 @@ impl Status {
         if let Some(extra) = &self.extra {
             headers.extend(extra.metadata.clone().into_headers());
         }
-        headers.insert(GRPC_STATUS, HeaderValue::from(self.code as i32));
+        let code = match self.code {
+            // The status of nearly every call: no formatting, no allocation.
+            Code::Ok => HeaderValue::from_static("0"),
+            code => HeaderValue::from(code as i32),
+        };
+        headers.insert(GRPC_STATUS, code);
         if !self.message.is_empty() {
             let encoded = percent_encode(self.message.as_bytes(), MESSAGE_ENCODE_SET).to_string();
             // Percent-encoding leaves only visible ASCII, which is always a valid header value.
