@@ -280,3 +280,27 @@ async fn cancelling_a_call_closes_its_connection() {
     let after = client.unary(text("b")).await.unwrap().into_inner().peer;
     assert_ne!(before, after, "a cancelled call's connection is not reused");
 }
+
+#[tokio::test]
+async fn answers_that_leave_the_request_unread_keep_the_connection() {
+    let server = default_server().await;
+    let channel = rsrpc::Channel::builder(server.url())
+        .unwrap()
+        .http_version(rsrpc::transport::HttpVersion::Http1)
+        .max_http1_connections(1)
+        .connect()
+        .await
+        .unwrap();
+    let unregistered =
+        rsrpc_tests::e2e::unregistered_client::UnregisteredClient::new(channel.clone());
+    let echo = rsrpc_tests::e2e::echo_client::EchoClient::new(channel);
+    let first = echo.unary(text("a")).await.unwrap().into_inner().peer;
+    for _ in 0..20 {
+        // Answered before the request body is read: the body is skipped, the
+        // connection kept.
+        let status = unregistered.call(text("x")).await.unwrap_err();
+        assert_eq!(status.code(), Code::Unimplemented);
+        let peer = echo.unary(text("b")).await.unwrap().into_inner().peer;
+        assert_eq!(peer, first, "the connection was closed");
+    }
+}

@@ -36,7 +36,7 @@ struct Shared {
 
 enum Client {
     Http2(Http2Client),
-    Http1(Http1Client, Connector),
+    Http1(Box<Http1Client>),
 }
 
 /// Settings for a [`Channel`], made by [`Channel::builder`].
@@ -81,7 +81,7 @@ impl ChannelBuilder {
         let channel = self.connect_lazy()?;
         let connected = match &channel.shared.client {
             Client::Http2(client) => client.sender().await.map(drop),
-            Client::Http1(_, connector) => Http1Client::probe(connector).await,
+            Client::Http1(client) => client.probe().await,
         };
         connected.map_err(|status| Error::new("failed to connect", status))?;
         Ok(channel)
@@ -120,10 +120,10 @@ impl ChannelBuilder {
         };
         let client = match self.version {
             HttpVersion::Http2 => Client::Http2(Http2Client::new(connector)),
-            HttpVersion::Http1 => Client::Http1(
-                Http1Client::new(connector.clone(), self.max_http1_connections),
+            HttpVersion::Http1 => Client::Http1(Box::new(Http1Client::new(
                 connector,
-            ),
+                self.max_http1_connections,
+            ))),
         };
         Ok(Channel {
             shared: Arc::new(Shared {
@@ -179,7 +179,7 @@ impl Channel {
     ) -> Result<http::Response<InboundBody>, Status> {
         match &self.shared.client {
             Client::Http2(client) => client.send(request).await,
-            Client::Http1(client, _) => client.send(request).await,
+            Client::Http1(client) => client.send(request).await,
         }
     }
 }
@@ -188,7 +188,7 @@ impl std::fmt::Debug for Channel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let version = match self.shared.client {
             Client::Http2(_) => HttpVersion::Http2,
-            Client::Http1(..) => HttpVersion::Http1,
+            Client::Http1(_) => HttpVersion::Http1,
         };
         f.debug_struct("Channel")
             .field("authority", &self.shared.authority)

@@ -15,7 +15,9 @@ use tokio::time::Instant;
 pub use channel::{Channel, ChannelBuilder};
 
 use crate::codec::encode::FrameEncoder;
-use crate::codec::{CodecSettings, Encoding, EncodingSet, GRPC_ACCEPT_ENCODING, GRPC_ENCODING};
+use crate::codec::{
+    CodecSettings, Compressed, Encoding, EncodingSet, GRPC_ACCEPT_ENCODING, GRPC_ENCODING,
+};
 use crate::status::code_from_http;
 use crate::streaming::Direction;
 use crate::{Body, Code, MetadataMap, Request, Response, Status, Streaming, timeout};
@@ -304,11 +306,14 @@ struct Outgoing {
 async fn read_single<Res: Message + Default>(
     response: Response<Streaming<Res>>,
 ) -> Result<Response<Res>, Status> {
-    let (metadata, mut stream, _, extensions) = response.into_parts();
+    let (metadata, mut stream, _, mut extensions) = response.into_parts();
     let message = stream
         .message()
         .await?
         .ok_or_else(|| Status::internal("the server sent no response message"))?;
+    if stream.last_message_compressed() {
+        extensions.insert(Compressed);
+    }
     if stream.message().await?.is_some() {
         return Err(Status::internal(
             "the server sent more than one response message for a unary method",

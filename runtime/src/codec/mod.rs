@@ -43,6 +43,7 @@ impl Default for CodecSettings {
     }
 }
 
-/// Marks, in a unary request's extensions, that its message arrived compressed.
+/// Marks, in the extensions of a unary request (on the server) or of a unary response (on
+/// the client), that its message arrived compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Compressed;

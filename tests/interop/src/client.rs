@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use rsrpc::codec::Encoding;
+use rsrpc::codec::{Compressed, Encoding};
 use rsrpc::{Channel, Code, Request, Status, Streaming};
 use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
@@ -231,9 +231,21 @@ impl InteropClient {
                 response_compressed: enabled(compressed),
                 ..large_request()
             };
-            self.unary_sized(Request::new(request))
+            let response = self
+                .test
+                .unary_call(request)
                 .await
-                .map_err(|error| format!("response_compressed={compressed}: {error}"))?;
+                .map_err(|status| describe(&status))?;
+            let len = payload_len(response.get_ref().payload.as_ref());
+            ensure(len == 314159, || {
+                format!("payload of {len} bytes, expected 314159")
+            })?;
+            let arrived_compressed = response.extensions().get::<Compressed>().is_some();
+            ensure(arrived_compressed == compressed, || {
+                format!(
+                    "response_compressed={compressed}, but the response arrived compressed={arrived_compressed}"
+                )
+            })?;
         }
         Ok(())
     }
@@ -313,7 +325,35 @@ impl InteropClient {
         let mut request = output_request(&[31415, 92653], 0);
         request.response_parameters[0].compressed = enabled(true);
         request.response_parameters[1].compressed = enabled(false);
-        self.streaming_output(request, &[31415, 92653]).await
+        let mut stream = self
+            .test
+            .streaming_output_call(request)
+            .await
+            .map_err(|status| describe(&status))?
+            .into_inner();
+        let mut responses = Vec::new();
+        for expected in [true, false] {
+            let response = stream
+                .message()
+                .await
+                .map_err(|status| describe(&status))?
+                .ok_or("the stream ended early")?;
+            let compressed = stream.last_message_compressed();
+            ensure(compressed == expected, || {
+                format!(
+                    "response {} arrived compressed={compressed}",
+                    responses.len()
+                )
+            })?;
+            responses.push(response);
+        }
+        let rest = collect(&mut stream)
+            .await
+            .map_err(|status| describe(&status))?;
+        ensure(rest.is_empty(), || {
+            format!("{} extra responses", rest.len())
+        })?;
+        check_sizes(&responses, &[31415, 92653])
     }
 
     async fn ping_pong(&self) -> CaseResult {

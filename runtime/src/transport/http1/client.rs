@@ -30,16 +30,18 @@ use crate::{Body, Status};
 pub(crate) struct Http1Client {
     client: Client<PoolConnector, Body>,
     permits: Arc<Semaphore>,
+    connector: Connector,
 }
 
 impl Http1Client {
     pub(crate) fn new(connector: Connector, max_connections: usize) -> Http1Client {
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(max_connections)
-            .build(PoolConnector(connector));
+            .build(PoolConnector(connector.clone()));
         Http1Client {
             client,
             permits: Arc::new(Semaphore::new(max_connections)),
+            connector,
         }
     }
 
@@ -71,8 +73,8 @@ impl Http1Client {
     }
 
     /// Opens a connection now, to check that the server can be reached.
-    pub(crate) async fn probe(connector: &Connector) -> Result<(), Status> {
-        connector.connect().await.map(drop)
+    pub(crate) async fn probe(&self) -> Result<(), Status> {
+        self.connector.connect().await.map(drop)
     }
 }
 

@@ -1,13 +1,14 @@
 //! The body of an HTTP/1.1 request, read straight off the connection: length-delimited
-//! or chunked. When it has been read to the end, it hands the connection's reader back
-//! for the next request; dropped earlier, it leaves the connection to be closed.
+//! or chunked. When it has been read to the end, or dropped before, it hands the
+//! connection's reader back, with what is left of the body to skip before the next
+//! request; after a malformed body or a read error, the connection is left to close.
 
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::HeaderMap;
-use http_body::{Frame, SizeHint};
+use http_body::{Body as _, Frame, SizeHint};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::oneshot;
 
@@ -69,7 +70,57 @@ pub struct RequestBody<R> {
     state: State,
     trailers: HeaderMap,
     /// Receives the reader back once the body has been read to its end.
-    give_back: Option<oneshot::Sender<Reader<R>>>,
+    give_back: Option<oneshot::Sender<Leftover<R>>>,
+}
+
+/// The connection's reader, handed back by a request body, and the part of the body it
+/// did not read.
+pub(crate) struct Leftover<R> {
+    reader: Reader<R>,
+    state: State,
+}
+
+impl<R> Leftover<R> {
+    /// Whether the whole body was read.
+    pub(crate) fn is_done(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+
+    pub(crate) fn reader(&self) -> &Reader<R> {
+        &self.reader
+    }
+
+    pub(crate) fn reader_mut(&mut self) -> &mut Reader<R> {
+        &mut self.reader
+    }
+}
+
+impl<R: AsyncRead + Unpin> Leftover<R> {
+    /// The reader, once the rest of the body has been skipped; `None` if that is more
+    /// than `limit` bytes or the body turns out broken, and the connection must close.
+    pub(crate) async fn skip_rest(self, limit: u64) -> Option<Reader<R>> {
+        let mut body = RequestBody {
+            reader: Some(self.reader),
+            state: self.state,
+            trailers: HeaderMap::new(),
+            give_back: None,
+        };
+        let mut skipped = 0u64;
+        while !matches!(body.state, State::Done) {
+            let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
+            match frame {
+                Some(Ok(frame)) => {
+                    skipped += frame.data_ref().map_or(0, |data| data.len() as u64);
+                    if skipped > limit {
+                        return None;
+                    }
+                }
+                Some(Err(_)) => return None,
+                None => break,
+            }
+        }
+        body.reader.take()
+    }
 }
 
 impl<R> std::fmt::Debug for RequestBody<R> {
@@ -86,7 +137,7 @@ impl<R> RequestBody<R> {
     pub(crate) fn new(
         reader: Reader<R>,
         framing: Framing,
-    ) -> (RequestBody<R>, oneshot::Receiver<Reader<R>>) {
+    ) -> (RequestBody<R>, oneshot::Receiver<Leftover<R>>) {
         let (give_back, returned) = oneshot::channel();
         let state = match framing {
             Framing::Length(0) => State::Done,
@@ -105,10 +156,19 @@ impl<R> RequestBody<R> {
         (body, returned)
     }
 
+    /// Marks the body read, and gives the reader back if anyone waits for it.
     fn finish(&mut self) {
         self.state = State::Done;
-        if let (Some(reader), Some(give_back)) = (self.reader.take(), self.give_back.take()) {
-            let _ = give_back.send(reader);
+        self.give_back_reader();
+    }
+
+    /// Sends the reader back with whatever of the body is left.
+    fn give_back_reader(&mut self) {
+        if let Some(give_back) = self.give_back.take() {
+            if let Some(reader) = self.reader.take() {
+                let state = std::mem::replace(&mut self.state, State::Done);
+                let _ = give_back.send(Leftover { reader, state });
+            }
         }
     }
 }
@@ -210,6 +270,14 @@ fn parse_trailer(line: &[u8]) -> Option<(http::HeaderName, http::HeaderValue)> {
     Some((name, value))
 }
 
+impl<R> Drop for RequestBody<R> {
+    fn drop(&mut self) {
+        // A handler that answers without reading the whole body leaves the rest to be
+        // skipped, so the connection can still serve the next request.
+        self.give_back_reader();
+    }
+}
+
 impl<R: AsyncRead + Unpin> http_body::Body for RequestBody<R> {
     type Data = Bytes;
     type Error = Status;
@@ -277,7 +345,33 @@ mod tests {
         };
         let (body, returned) = RequestBody::new(reader, framing);
         let collected = body.collect().await.map(|body| body.to_bytes().to_vec());
-        (collected, returned.await.is_ok())
+        let returned = returned
+            .await
+            .is_ok_and(|leftover| matches!(leftover.state, State::Done));
+        (collected, returned)
+    }
+
+    #[tokio::test]
+    async fn an_unread_body_is_skipped_so_the_connection_lives_on() {
+        let reader = Reader {
+            io: &b"5\r\nhello\r\n0\r\n\r\nNEXT"[..],
+            buf: BytesMut::new(),
+        };
+        let (body, returned) = RequestBody::new(reader, Framing::Chunked);
+        drop(body);
+        let reader = returned.await.unwrap().skip_rest(1024).await.unwrap();
+        assert!(reader.buf.is_empty() || reader.buf.starts_with(b"NEXT"));
+
+        let reader = Reader {
+            io: &b"400\r\n"[..],
+            buf: BytesMut::new(),
+        };
+        let (body, returned) = RequestBody::new(reader, Framing::Chunked);
+        drop(body);
+        assert!(
+            returned.await.unwrap().skip_rest(16).await.is_none(),
+            "over the limit"
+        );
     }
 
     #[tokio::test]

@@ -17,7 +17,7 @@ use http_body_util::BodyExt;
 use tokio::io::{AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{oneshot, watch};
 
-use super::request_body::{Framing, Reader, RequestBody};
+use super::request_body::{Framing, Leftover, Reader, RequestBody};
 use crate::Body;
 use crate::server::IncomingBody;
 use crate::server::router::Router;
@@ -27,6 +27,10 @@ use crate::transport::BoxedIo;
 const MAX_HEAD_SIZE: usize = 64 * 1024;
 /// Most headers a request may carry.
 const MAX_HEADERS: usize = 128;
+/// Most of an unread request body skipped to keep a connection open; past that it closes.
+const MAX_SKIPPED_BODY: u64 = 64 * 1024;
+/// How long skipping an unread request body may take.
+const SKIP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A request head that could not be served, and the status to answer it with.
 struct BadRequest(StatusCode, &'static str);
@@ -71,11 +75,16 @@ pub(crate) async fn serve_connection(
         let request = http::Request::from_parts(head.request, IncomingBody::http1(body));
         let mut lent = LentReader::Lent(returned);
         // The handler is dropped if the client hangs up before the response is written.
+        let closing = !head.keep_alive || *shutdown.borrow();
         let served = async {
-            let response = match router.route(request).await {
+            let mut response = match router.route(request).await {
                 Ok(response) => response,
                 Err(never) => match never {},
             };
+            if closing {
+                let close = HeaderValue::from_static("close");
+                response.headers_mut().insert(CONNECTION, close);
+            }
             write_response(&mut writer, response, head.accepts_trailers).await
         };
         tokio::select! {
@@ -84,7 +93,7 @@ pub(crate) async fn serve_connection(
         }
         // The reader comes back only if the handler read the body to its end.
         reader = match lent.take().await {
-            Some(reader) if head.keep_alive && !*shutdown.borrow() => reader,
+            Some(reader) if !closing => reader,
             _ => return writer.shutdown().await,
         };
     }
@@ -93,10 +102,10 @@ pub(crate) async fn serve_connection(
 /// The connection's reader while a request body has it.
 enum LentReader {
     /// The body still reads from it.
-    Lent(oneshot::Receiver<Reader<ReadHalf<BoxedIo>>>),
-    /// The body was read to its end and handed the reader back.
-    Back(Reader<ReadHalf<BoxedIo>>),
-    /// The body was dropped before its end: the connection cannot be reused.
+    Lent(oneshot::Receiver<Leftover<ReadHalf<BoxedIo>>>),
+    /// The body handed it back, possibly with part of itself left unread.
+    Back(Leftover<ReadHalf<BoxedIo>>),
+    /// The body broke: the connection cannot be reused.
     Lost,
 }
 
@@ -108,11 +117,14 @@ impl LentReader {
             match self {
                 LentReader::Lent(returned) => {
                     *self = match returned.await {
-                        Ok(reader) => LentReader::Back(reader),
+                        Ok(leftover) => LentReader::Back(leftover),
                         Err(_) => LentReader::Lost,
                     };
                 }
-                LentReader::Back(reader) if reader.buf.is_empty() => {
+                LentReader::Back(leftover)
+                    if leftover.is_done() && leftover.reader().buf.is_empty() =>
+                {
+                    let reader = leftover.reader_mut();
                     match std::future::poll_fn(|cx| reader.poll_fill(cx)).await {
                         Ok(0) | Err(_) => return,
                         Ok(_) => {}
@@ -123,13 +135,19 @@ impl LentReader {
         }
     }
 
-    /// The reader, once the body has given it back.
+    /// The reader, ready for the next request: once the body has given it back and what
+    /// it left unread has been skipped.
     async fn take(self) -> Option<Reader<ReadHalf<BoxedIo>>> {
-        match self {
-            LentReader::Lent(returned) => returned.await.ok(),
-            LentReader::Back(reader) => Some(reader),
-            LentReader::Lost => None,
-        }
+        let leftover = match self {
+            LentReader::Lent(returned) => returned.await.ok()?,
+            LentReader::Back(leftover) => leftover,
+            LentReader::Lost => return None,
+        };
+        let skip = leftover.skip_rest(MAX_SKIPPED_BODY);
+        tokio::time::timeout(SKIP_TIMEOUT, skip)
+            .await
+            .ok()
+            .flatten()
     }
 }
 
@@ -356,7 +374,7 @@ async fn write_head<W: AsyncWrite + Unpin>(
 /// Appends `name: value` lines, leaving out the framing headers this module owns.
 fn put_headers(out: &mut BytesMut, headers: &HeaderMap) {
     for (name, value) in headers {
-        if name == CONTENT_LENGTH || name == TRANSFER_ENCODING || name == CONNECTION {
+        if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
             continue;
         }
         out.put_slice(name.as_str().as_bytes());

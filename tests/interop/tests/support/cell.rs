@@ -1,14 +1,16 @@
 //! One row of the matrix: a client peer running its cases against a server peer over
 //! one transport, every case's verdict collected before anything is reported.
 
-use std::fs;
+use std::fs::{self, File};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::cases;
+use super::http::Http;
 use super::paths;
 use super::peers;
 use super::process::{self, Exit, Finished, Program, flag};
+use super::provision;
 use super::report::{Report, Verdicts, parse_verdicts};
 use super::server::Server;
 use super::tls::{Security, Transport};
@@ -37,6 +39,9 @@ pub struct Cell {
     pub server_peer: &'static str,
     /// The server program.
     pub server: Program,
+    /// The HTTP version, passed as `--transport` to a client that has the flag
+    /// (rsrpc's, Armeria's). `None` for the clients without it, which speak HTTP/2.
+    pub http: Option<Http>,
     /// The cases of [`cases::ALL`] this pair cannot run, with the reasons.
     pub excluded: &'static [(&'static str, &'static str)],
     /// Plaintext or TLS.
@@ -47,26 +52,25 @@ impl Cell {
     /// Runs every case and panics with a report of all failures, if any.
     pub fn run(self) {
         let name = format!(
-            "{}-client-to-{}-server-{}",
+            "{}-client-to-{}-server-{}-{}",
             self.client_peer,
             self.server_peer,
+            self.http.unwrap_or(Http::H2).label(),
             self.security.label()
         );
         let title = format!("interop cell {name}");
-        let logs = paths::logs_dir().join(&name);
         let transport = match self.security {
             Security::Plaintext => Transport::Plaintext,
             Security::Tls => Transport::Tls(peers::certs().clone()),
         };
-        let _ = fs::remove_dir_all(&logs);
-        fs::create_dir_all(&logs)
-            .unwrap_or_else(|err| panic!("creating {}: {err}", logs.display()));
+        let (logs, _logs_lock) = fresh_logs(&name).unwrap_or_else(|err| panic!("{title}: {err}"));
         let mut server = Server::start(&self.server, &transport, &logs.join("server.log"))
             .unwrap_or_else(|err| panic!("{title}: {err}"));
 
         let mut report = Report::new(title);
         let runner = ClientRunner {
             port: server.port(),
+            http: self.http,
             transport,
             logs,
         };
@@ -85,9 +89,22 @@ impl Cell {
     }
 }
 
+/// Empties the cell's log directory and returns it, with a lock held until the cell
+/// ends: another test process running the same cell would clear the logs under it.
+fn fresh_logs(name: &str) -> Result<(PathBuf, File), String> {
+    let parent = paths::logs_dir();
+    fs::create_dir_all(&parent).map_err(|err| format!("creating {}: {err}", parent.display()))?;
+    let lock = provision::lock(&parent.join(format!("{name}.lock")))?;
+    let logs = parent.join(name);
+    let _ = fs::remove_dir_all(&logs);
+    fs::create_dir_all(&logs).map_err(|err| format!("creating {}: {err}", logs.display()))?;
+    Ok((logs, lock))
+}
+
 /// Runs a cell's client processes against its running server.
 struct ClientRunner {
     port: u16,
+    http: Option<Http>,
     transport: Transport,
     logs: PathBuf,
 }
@@ -156,6 +173,7 @@ impl ClientRunner {
             .arg(flag("--server_host", "127.0.0.1"))
             .arg(flag("--server_port", self.port.to_string()))
             .arg(flag("--test_case", test_case))
+            .args(self.http.map(Http::client_arg))
             .args(self.transport.client_args());
         let shown = format!("{command:?}");
         let finished = process::run(command, &log, CLIENT_TIMEOUT)

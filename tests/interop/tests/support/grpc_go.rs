@@ -89,13 +89,8 @@ fn build(bin: &Path, peer: &GrpcGo) -> Result<(), String> {
     build.arg(&staging).args([CLIENT_PACKAGE, SERVER_PACKAGE]);
     step(build, "grpc-go-build", GO_NOT_FOUND)?;
     // `go build -o DIR` names each binary after its package's last path element.
-    move_file(&staging.join("client"), &peer.client)?;
-    move_file(&staging.join("server"), &peer.server)
-}
-
-fn move_file(from: &Path, to: &Path) -> Result<(), String> {
-    fs::rename(from, to)
-        .map_err(|err| format!("moving {} to {}: {err}", from.display(), to.display()))
+    provision::move_file(&staging.join("client"), &peer.client)?;
+    provision::move_file(&staging.join("server"), &peer.server)
 }
 
 /// Copies the certificates out of the downloaded grpc-go module.

@@ -1,10 +1,11 @@
-//! The peers of the matrix, provisioned once per test process: grpc-go and Python are
-//! set up concurrently by whichever test needs a peer first, and every other test
-//! waits for that instead of provisioning again.
+//! The peers of the matrix, provisioned once per test process: grpc-go, Python and
+//! Armeria are set up concurrently by whichever test needs a peer first, and every
+//! other test waits for that instead of provisioning again.
 
 use std::sync::LazyLock;
 use std::thread;
 
+use super::armeria::{self, Armeria};
 use super::grpc_go::{self, GrpcGo};
 use super::process::Program;
 use super::python::{self, Python};
@@ -15,22 +16,30 @@ struct Peers {
     grpc_go: Result<GrpcGo, String>,
     certs: Result<Certs, String>,
     python: Result<Python, String>,
+    armeria: Result<Armeria, String>,
 }
 
 static PEERS: LazyLock<Peers> = LazyLock::new(|| {
     thread::scope(|scope| {
         let grpc_go = scope.spawn(grpc_go::provision);
         let python = scope.spawn(python::provision);
+        let armeria = scope.spawn(armeria::provision);
         let certs = grpc_go::certs();
         Peers {
-            grpc_go: grpc_go.join().unwrap_or_else(|_| Err(PANICKED.into())),
+            grpc_go: joined(grpc_go),
             certs,
-            python: python.join().unwrap_or_else(|_| Err(PANICKED.into())),
+            python: joined(python),
+            armeria: joined(armeria),
         }
     })
 });
 
-const PANICKED: &str = "provisioning panicked (see the test output above)";
+/// A provisioning thread's result; a panic in it counts as a failure to provision.
+fn joined<T>(thread: thread::ScopedJoinHandle<'_, Result<T, String>>) -> Result<T, String> {
+    thread
+        .join()
+        .unwrap_or_else(|_| Err("provisioning panicked (see the test output above)".into()))
+}
 
 /// The grpc-go interop programs; panics with what to fix if they could not be built.
 pub fn grpc_go() -> &'static GrpcGo {
@@ -40,6 +49,11 @@ pub fn grpc_go() -> &'static GrpcGo {
 /// The Python peer; panics with what to fix if it could not be set up.
 pub fn python() -> &'static Python {
     required(&PEERS.python, "the Python grpcio peer is not available")
+}
+
+/// The Armeria jar; panics with what to fix if it could not be built.
+pub fn armeria() -> &'static Armeria {
+    required(&PEERS.armeria, "the Armeria peer is not available")
 }
 
 /// grpc-go's test certificates; panics with what to fix if they could not be found.

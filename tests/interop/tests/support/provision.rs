@@ -2,9 +2,10 @@
 //! processes: each artifact has a lock file and a stamp recording what it was built
 //! from, and is rebuilt only when the stamp is stale or an output is missing.
 
+use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -49,7 +50,7 @@ pub fn ensure(
     clippy::incompatible_msrv,
     reason = "the workspace MSRV is 1.85; only this test suite needs File::lock (1.89)"
 )]
-fn lock(path: &Path) -> Result<File, String> {
+pub fn lock(path: &Path) -> Result<File, String> {
     let file = File::create(path).map_err(|err| format!("opening {}: {err}", path.display()))?;
     file.lock()
         .map_err(|err| format!("locking {}: {err}", path.display()))?;
@@ -80,4 +81,42 @@ pub fn step(command: Command, log_name: &str, not_found: &str) -> Result<String,
 /// Reads a file an artifact depends on, for its stamp.
 pub fn input(path: &Path) -> Result<String, String> {
     fs::read_to_string(path).map_err(|err| format!("reading {}: {err}", path.display()))
+}
+
+/// Reads every file under `dir`, for the stamp of an artifact built from a source tree:
+/// each file's path (relative to `dir`) and contents, in path order, so that an added,
+/// removed, renamed or edited file changes the result.
+pub fn input_tree(dir: &Path) -> Result<String, String> {
+    let mut files = Vec::new();
+    list_files(dir, &mut files)?;
+    files.sort();
+    let mut all = String::new();
+    for file in files {
+        let relative = file.strip_prefix(dir).unwrap_or(&file);
+        let _ = write!(all, "\n--- {}\n{}", relative.display(), input(&file)?);
+    }
+    Ok(all)
+}
+
+/// Appends the paths of the files under `dir`, recursively, to `files`.
+fn list_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries = fs::read_dir(dir).map_err(|err| format!("reading {}: {err}", dir.display()))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|err| format!("reading {}: {err}", dir.display()))?
+            .path();
+        if path.is_dir() {
+            list_files(&path, files)?;
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Moves a freshly built output into place. A rename, so a program still running
+/// from the old file keeps reading it instead of a half-written new one.
+pub fn move_file(from: &Path, to: &Path) -> Result<(), String> {
+    fs::rename(from, to)
+        .map_err(|err| format!("moving {} to {}: {err}", from.display(), to.display()))
 }

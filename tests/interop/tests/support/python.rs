@@ -9,6 +9,7 @@ use std::process::Command;
 
 use super::paths;
 use super::process::{Program, flag};
+use super::protos;
 use super::provision::{self, step};
 
 /// What to do when `python3` is missing.
@@ -18,14 +19,6 @@ const PYTHON_NOT_FOUND: &str = "python3 not found: install Python 3 with venv an
 /// What to do when the venv's interpreter cannot be started.
 const VENV_BROKEN: &str =
     "the venv's python cannot be started: install python3-venv, then delete target/interop/venv";
-
-/// Debian's `grpc-proto` protos, the same ones the Rust side is generated from.
-const PROTO_ROOT: &str = "/usr/share/grpc-proto";
-const PROTOS: [&str; 3] = [
-    "grpc/testing/test.proto",
-    "grpc/testing/messages.proto",
-    "grpc/testing/empty.proto",
-];
 
 /// The environment variable naming the stubs directory for the scripts.
 const GEN_ENV: &str = "INTEROP_PYTHON_GEN";
@@ -79,7 +72,7 @@ pub fn provision() -> Result<Python, String> {
 
     let gen_dir = paths::interop_dir().join("python-gen");
     let stub = gen_dir.join("grpc/testing/test_pb2_grpc.py");
-    let gen_inputs = requirements + &protos()?;
+    let gen_inputs = requirements + &protos::contents()?;
     provision::ensure("python-gen", &gen_inputs, &[&stub], || {
         generate_stubs(&interpreter, &gen_dir)
     })?;
@@ -92,18 +85,6 @@ pub fn provision() -> Result<Python, String> {
 /// `tests/interop/python/`.
 fn scripts_dir() -> PathBuf {
     paths::package_dir().join("python")
-}
-
-/// The protos' contents, so that a `grpc-proto` update regenerates the stubs.
-fn protos() -> Result<String, String> {
-    let mut all = String::new();
-    for proto in PROTOS {
-        let text = provision::input(&Path::new(PROTO_ROOT).join(proto)).map_err(|err| {
-            format!("{err}: install Debian's grpc-proto (apt-get install grpc-proto)")
-        })?;
-        all.push_str(&text);
-    }
-    Ok(all)
 }
 
 fn create_venv(venv: &Path, interpreter: &Path, requirements: &Path) -> Result<(), String> {
@@ -130,10 +111,10 @@ fn generate_stubs(interpreter: &Path, gen_dir: &Path) -> Result<(), String> {
     fs::create_dir_all(gen_dir).map_err(|err| format!("creating {}: {err}", gen_dir.display()))?;
     let mut protoc = Command::new(interpreter);
     protoc
-        .args(["-m", "grpc_tools.protoc", &format!("-I{PROTO_ROOT}")])
+        .args(["-m", "grpc_tools.protoc", &format!("-I{}", protos::ROOT)])
         .arg(flag("--python_out", gen_dir))
         .arg(flag("--grpc_python_out", gen_dir))
-        .args(PROTOS);
+        .args(protos::FILES);
     step(protoc, "python-stubs", VENV_BROKEN)?;
     Ok(())
 }

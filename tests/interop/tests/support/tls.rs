@@ -32,10 +32,10 @@ impl Certs {
     }
 }
 
-/// Whether a cell runs over plaintext HTTP/2 or TLS.
+/// Whether a cell runs in the clear or over TLS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Security {
-    /// h2c.
+    /// No TLS: h2c, or HTTP/1.1 in the clear.
     Plaintext,
     /// TLS with grpc-go's test certificates.
     Tls,
@@ -54,7 +54,7 @@ impl Security {
 /// A cell's transport security with the certificates it needs.
 #[derive(Clone, Debug)]
 pub enum Transport {
-    /// h2c.
+    /// No TLS.
     Plaintext,
     /// TLS with these certificates.
     Tls(Certs),
