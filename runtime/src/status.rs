@@ -234,6 +234,14 @@ impl Status {
     }
 }
 
+/// Whether headers carry `grpc-status: 0`: the common case, checked without building a
+/// [`Status`].
+pub(crate) fn is_ok(headers: &HeaderMap) -> bool {
+    headers
+        .get(GRPC_STATUS)
+        .is_some_and(|value| value.as_bytes() == b"0")
+}
+
 /// Parses a `grpc-status` value: decimal digits only.
 fn parse_code(bytes: &[u8]) -> Option<Code> {
     if bytes.is_empty() || bytes.len() > 10 || !bytes.iter().all(u8::is_ascii_digit) {

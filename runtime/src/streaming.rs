@@ -118,16 +118,12 @@ impl<T> Streaming<T> {
     /// Handles the trailers that close a response stream.
     fn on_trailers(&mut self, trailers: http::HeaderMap) -> Result<(), Status> {
         self.finished = true;
-        match Status::from_headers(&trailers) {
-            Some(status) if status.code() == crate::Code::Ok => {
-                self.trailers = Some(MetadataMap::from_headers(trailers));
-                Ok(())
-            }
-            Some(status) => Err(status),
-            None => Err(Status::internal(
-                "the server sent trailers without grpc-status",
-            )),
+        if crate::status::is_ok(&trailers) {
+            self.trailers = Some(MetadataMap::from_headers(trailers));
+            return Ok(());
         }
+        Err(Status::from_headers(&trailers)
+            .unwrap_or_else(|| Status::internal("the server sent trailers without grpc-status")))
     }
 }
 

@@ -130,6 +130,13 @@ impl EncodingSet {
 
     /// The `grpc-accept-encoding` value advertising this set (identity included).
     pub(crate) fn header_value(self) -> HeaderValue {
+        // Sent on every call: the usual sets need no formatting.
+        if self == EncodingSet::all() {
+            return HeaderValue::from_static("gzip,identity");
+        }
+        if self == EncodingSet::identity_only() {
+            return HeaderValue::from_static("identity");
+        }
         let names: Vec<&str> = self
             .iter()
             .map(Encoding::name)
