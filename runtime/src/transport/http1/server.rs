@@ -285,20 +285,26 @@ async fn write_response<W: AsyncWrite + Unpin>(
         return write_folded(writer, parts, body).await;
     }
     write_head(writer, parts.status, &parts.headers, None).await?;
-    let mut chunk = BytesMut::new();
     loop {
-        match body.frame().await {
+        // Frames that are ready go out in one write; the writer is flushed only when the
+        // body has to wait, so a unary response costs one write, and a stream's messages
+        // still leave as soon as they are produced.
+        let frame = match poll_now(&mut body) {
+            Some(frame) => frame,
+            None => {
+                writer.flush().await?;
+                body.frame().await
+            }
+        };
+        match frame {
             Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) if data.is_empty() => {}
                 Ok(data) => {
-                    if data.is_empty() {
-                        continue;
-                    }
-                    chunk.put_slice(format!("{:x}\r\n", data.len()).as_bytes());
-                    writer.write_all(&chunk).await?;
-                    chunk.clear();
+                    writer
+                        .write_all(format!("{:x}\r\n", data.len()).as_bytes())
+                        .await?;
                     writer.write_all(&data).await?;
                     writer.write_all(b"\r\n").await?;
-                    writer.flush().await?;
                 }
                 Err(frame) => {
                     let trailers = frame.into_trailers().unwrap_or_default();
@@ -309,6 +315,16 @@ async fn write_response<W: AsyncWrite + Unpin>(
             // The response cannot be completed: the connection must close.
             Some(Err(status)) => return Err(io::Error::other(status)),
         }
+    }
+}
+
+/// The body's next frame if it is ready now, without waiting.
+fn poll_now(body: &mut Body) -> Option<Option<Result<http_body::Frame<Bytes>, crate::Status>>> {
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    match std::pin::Pin::new(body).poll_frame(&mut cx) {
+        std::task::Poll::Ready(frame) => Some(frame),
+        std::task::Poll::Pending => None,
     }
 }
 
@@ -367,8 +383,7 @@ async fn write_head<W: AsyncWrite + Unpin>(
         None => out.put_slice(b"transfer-encoding: chunked\r\n"),
     }
     out.put_slice(b"\r\n");
-    writer.write_all(&out).await?;
-    writer.flush().await
+    writer.write_all(&out).await
 }
 
 /// Appends `name: value` lines, leaving out the framing headers this module owns.
