@@ -1,0 +1,226 @@
+//! Starting and stopping the benchmark processes, each pinned to its own CPU.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use super::cpu_cap::CpuCap;
+use crate::report::Report;
+use crate::server::Implementation;
+
+/// How long a server may take to print its address.
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a server may take to exit after SIGTERM before it is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where the binaries are and which CPUs the server and the load generator get.
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    /// Directory holding `bench-server` and `bench-load`.
+    pub bin_dir: PathBuf,
+    /// CPU for the server and CPU for the load generator, when `taskset` is there.
+    pub cpus: Option<(usize, usize)>,
+    /// Tokio worker threads of the server.
+    pub server_threads: usize,
+    /// The CPU cap servers can be placed under, or why there is none.
+    pub cap: Result<Arc<CpuCap>, String>,
+}
+
+impl Launcher {
+    /// Pins to separate CPUs when `taskset` exists and there are two CPUs or more: the
+    /// server on the last CPU, the load generator on the first. Capped servers get
+    /// `cap_share` of a CPU.
+    pub fn new(bin_dir: PathBuf, server_threads: usize, cap_share: f64) -> Launcher {
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        let taskset = Command::new("taskset")
+            .arg("-V")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        Launcher {
+            bin_dir,
+            cpus: (taskset && cpus >= 2).then_some((cpus - 1, 0)),
+            server_threads,
+            cap: CpuCap::create(cap_share)
+                .map(Arc::new)
+                .map_err(|e| format!("cannot create a CPU-capped cgroup: {e}")),
+        }
+    }
+
+    /// The command line that starts `program` with `args`, pinned to `cpu` if pinning.
+    fn command(&self, cpu: Option<usize>, program: &str, args: &[String]) -> Vec<String> {
+        let mut line = Vec::new();
+        if let Some(cpu) = cpu {
+            line.extend(["taskset".to_owned(), "-c".to_owned(), cpu.to_string()]);
+        }
+        line.push(self.bin_dir.join(program).display().to_string());
+        line.extend(args.iter().cloned());
+        line
+    }
+
+    /// The server's command line.
+    pub fn server_command(&self, implementation: Implementation) -> Vec<String> {
+        let args = [
+            "--impl",
+            implementation.name(),
+            "--addr",
+            "127.0.0.1:0",
+            "--threads",
+            &self.server_threads.to_string(),
+        ];
+        let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+        self.command(self.cpus.map(|(server, _)| server), "bench-server", &args)
+    }
+
+    /// The load generator's command line against `addr` and `pid`, with `mode_args`.
+    pub fn load_command(&self, addr: &str, pid: &str, mode_args: &[String]) -> Vec<String> {
+        let mut args = vec![
+            "--addr".to_owned(),
+            addr.to_owned(),
+            "--server-pid".to_owned(),
+            pid.to_owned(),
+        ];
+        args.extend(mode_args.iter().cloned());
+        self.command(self.cpus.map(|(_, load)| load), "bench-load", &args)
+    }
+
+    /// Starts a server, under the CPU cap if `capped`, and waits for its address.
+    pub fn start_server(
+        &self,
+        implementation: Implementation,
+        capped: bool,
+    ) -> Result<RunningServer, String> {
+        let line = self.server_command(implementation);
+        // The server's stderr goes to ours: it only writes there when something fails.
+        let mut child = spawn(&line, Stdio::inherit())?;
+        if capped {
+            let placed = self.cap.clone().and_then(|cap| {
+                cap.place(child.id())
+                    .map_err(|e| format!("cannot cap the server's CPU: {e}"))
+            });
+            if let Err(error) = placed {
+                stop(&mut child);
+                return Err(error);
+            }
+        }
+        let stdout = child.stdout.take().expect("stdout is piped");
+        // Read on a thread, so that a server that never prints cannot hang the run.
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("listening on ") {
+                    let _ = sender.send(addr.trim().to_owned());
+                }
+            }
+        });
+        let addr = receiver
+            .recv_timeout(START_TIMEOUT)
+            .map_err(|_| format!("{} printed no address", line.join(" ")))
+            .and_then(|addr| addr.parse().map_err(|e| format!("address {addr}: {e}")));
+        match addr {
+            Ok(addr) => Ok(RunningServer { child, addr }),
+            Err(error) => {
+                stop(&mut child);
+                Err(error)
+            }
+        }
+    }
+
+    /// Runs the load generator against `server` and reads its report. A load that
+    /// outlives `timeout` is killed.
+    pub fn run_load(
+        &self,
+        server: &RunningServer,
+        mode_args: &[String],
+        timeout: Duration,
+    ) -> Result<Report, String> {
+        let line = self.load_command(
+            &server.addr.to_string(),
+            &server.pid().to_string(),
+            mode_args,
+        );
+        let mut child = spawn(&line, Stdio::piped())?;
+        let deadline = Instant::now() + timeout;
+        while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("bench-load took longer than {timeout:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let output = child.wait_with_output().map_err(|e| e.to_string())?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let last = stdout.lines().last().unwrap_or("");
+        serde_json::from_str(last).map_err(|_| {
+            format!(
+                "bench-load printed no report: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )
+        })
+    }
+}
+
+/// Starts `line` with stdout piped and stderr as given.
+fn spawn(line: &[String], stderr: Stdio) -> Result<Child, String> {
+    Command::new(&line[0])
+        .args(&line[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", line[0]))
+}
+
+/// A server that printed its address. Stopped when dropped.
+pub struct RunningServer {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+impl RunningServer {
+    /// Its process id (taskset execs the server, so the id is the server's).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        stop(&mut self.child);
+    }
+}
+
+/// Sends SIGTERM, then kills the process if it has not exited in time.
+fn stop(child: &mut Child) {
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
+    if let Ok(pid) = i32::try_from(child.id()) {
+        // SAFETY: kill only sends a signal, to our own child process.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+    let deadline = Instant::now() + STOP_TIMEOUT;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// `bin_dir`-relative display of a command line, for the results file.
+pub fn display(line: &[String], root: &Path) -> String {
+    let root = format!("{}/", root.display());
+    line.iter()
+        .map(|word| word.strip_prefix(&root).unwrap_or(word))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
