@@ -86,6 +86,32 @@ pub fn text(text: &str) -> crate::e2e::EchoRequest {
     }
 }
 
+/// Checks that a bidi call is full duplex: each reply must arrive while the request
+/// stream is still open, before the next request is sent, so buffering on either side
+/// fails the check.
+pub async fn assert_full_duplex(client: &EchoClient) {
+    let (sender, receiver) = tokio::sync::mpsc::channel(1);
+    sender.send(text("first")).await.unwrap();
+    let mut replies = client
+        .bidi(tokio_stream::wrappers::ReceiverStream::new(receiver))
+        .await
+        .unwrap()
+        .into_inner();
+    for word in ["first", "second", "third"] {
+        if word != "first" {
+            sender.send(text(word)).await.unwrap();
+        }
+        let reply = tokio::time::timeout(std::time::Duration::from_secs(10), replies.message())
+            .await
+            .expect("the reply arrives before the next request is sent")
+            .unwrap()
+            .unwrap();
+        assert_eq!(reply.text, word);
+    }
+    drop(sender);
+    assert!(replies.message().await.unwrap().is_none());
+}
+
 /// What a raw HTTP/2 call returned: head, body bytes and trailers.
 #[derive(Debug)]
 pub struct RawResponse {

@@ -9,11 +9,10 @@ use rsrpc_tests::e2e::echo_server::EchoServer;
 use rsrpc_tests::e2e::unregistered_client::UnregisteredClient;
 use rsrpc_tests::e2e::{EchoReply, EchoRequest};
 use rsrpc_tests::echo::{DETAILS, EchoService};
-use rsrpc_tests::harness::{TestServer, default_server, raw_call, text};
+use rsrpc_tests::harness::{TestServer, assert_full_duplex, default_server, raw_call, text};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_stream::StreamExt;
-use tokio_stream::wrappers::ReceiverStream;
 
 #[tokio::test]
 async fn unary_round_trip() {
@@ -56,28 +55,7 @@ async fn client_streaming_joins_every_message() {
 #[tokio::test]
 async fn bidi_streaming_is_full_duplex() {
     let server = default_server().await;
-    let (sender, receiver) = mpsc::channel(1);
-    let client = server.client().await;
-    sender.send(text("first")).await.unwrap();
-    let mut replies = client
-        .bidi(ReceiverStream::new(receiver))
-        .await
-        .unwrap()
-        .into_inner();
-    // Each reply must arrive while the request stream is still open.
-    for word in ["first", "second", "third"] {
-        if word != "first" {
-            sender.send(text(word)).await.unwrap();
-        }
-        let reply = tokio::time::timeout(Duration::from_secs(5), replies.message())
-            .await
-            .expect("reply arrives before the next request is sent")
-            .unwrap()
-            .unwrap();
-        assert_eq!(reply.text, word);
-    }
-    drop(sender);
-    assert!(replies.message().await.unwrap().is_none());
+    assert_full_duplex(&server.client().await).await;
 }
 
 #[tokio::test]

@@ -8,11 +8,10 @@ use prost::Message;
 use rsrpc::{Code, Request};
 use rsrpc_tests::e2e::EchoRequest;
 use rsrpc_tests::harness::{
-    TestServer, default_server, frame, http1_exchange, http1_hang_up, http1_request, text,
+    TestServer, assert_full_duplex, default_server, frame, http1_exchange, http1_hang_up,
+    http1_request, text,
 };
-use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
-use tokio_stream::wrappers::ReceiverStream;
 
 const GRPC_HEADERS: &str = "content-type: application/grpc\r\nte: trailers\r\n";
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -48,29 +47,7 @@ async fn every_call_kind_works_over_http1() {
 #[tokio::test]
 async fn bidi_is_full_duplex_over_http1() {
     let server = default_server().await;
-    let client = server.http1_client(1).await;
-    let (sender, receiver) = mpsc::channel(1);
-    sender.send(text("first")).await.unwrap();
-    let mut replies = client
-        .bidi(ReceiverStream::new(receiver))
-        .await
-        .unwrap()
-        .into_inner();
-    // Each reply must arrive while the request body is still open: neither side may
-    // buffer the call.
-    for word in ["first", "second", "third"] {
-        if word != "first" {
-            sender.send(text(word)).await.unwrap();
-        }
-        let reply = tokio::time::timeout(PATIENCE, replies.message())
-            .await
-            .expect("the reply arrives before the next request is sent")
-            .unwrap()
-            .unwrap();
-        assert_eq!(reply.text, word);
-    }
-    drop(sender);
-    assert!(replies.message().await.unwrap().is_none());
+    assert_full_duplex(&server.http1_client(1).await).await;
 }
 
 #[tokio::test]
