@@ -178,7 +178,7 @@ impl Connection {
     async fn serve(self, stream: TcpStream) {
         let io: BoxedIo = match &self.tls {
             None => Box::new(stream),
-            Some(tls) => match accept_tls(tls, stream).await {
+            Some(tls) => match Box::pin(accept_tls(tls, stream)).await {
                 Some(stream) => Box::new(stream),
                 None => return,
             },

@@ -42,12 +42,19 @@ pub(crate) async fn serve_connection(
     router: Router,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), crate::codegen::BoxError> {
+    // Each protocol's connection future is boxed once detection has chosen it: the
+    // spawned task then holds only the one in use, which keeps idle connections small.
     match detect(&mut io).await? {
         Detected::Http2(preface) => {
-            http2::serve_connection(Rewind::new(preface, io), router, shutdown).await?;
+            Box::pin(http2::serve_connection(
+                Rewind::new(preface, io),
+                router,
+                shutdown,
+            ))
+            .await?;
         }
         Detected::Http1(start) => {
-            http1::server::serve_connection(io, start, router, shutdown).await?
+            Box::pin(http1::server::serve_connection(io, start, router, shutdown)).await?;
         }
     }
     Ok(())
