@@ -34,7 +34,8 @@ pub(crate) async fn detect<I: AsyncRead + Unpin>(io: &mut I) -> io::Result<Detec
         seen.extend_from_slice(&byte_buf[..read]);
     }
     if &seen[..] == H2_PREFACE {
-        Ok(Detected::Http2(seen.freeze()))
+        // The bytes are known: replay a static copy and free the read buffer.
+        Ok(Detected::Http2(Bytes::from_static(H2_PREFACE)))
     } else {
         Ok(Detected::Http1(seen.freeze()))
     }
