@@ -36,6 +36,10 @@ pub struct Options {
     /// Only these figures, e.g. `1,3,7b` (`7` means 7a and 7b).
     #[arg(long, value_delimiter = ',')]
     pub figures: Vec<String>,
+    /// Timed compiles of the generated corpus per generator (default 1: each takes
+    /// minutes on two CPUs; 1 with --quick too).
+    #[arg(long)]
+    pub compile_rounds: Option<usize>,
     /// Tokio worker threads of the servers.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
@@ -90,7 +94,10 @@ pub fn run(options: &Options, command_line: &str) -> Result<PathBuf, String> {
             root: root.clone(),
             work: root.join("target/bench-codegen"),
         };
-        let compile_rounds = budget.compile_rounds.min(rounds);
+        let compile_rounds = options
+            .compile_rounds
+            .unwrap_or(budget.compile_rounds.min(rounds))
+            .max(1);
         let [plugin, compile] = codegen::measure(&paths, budget.corpus, rounds, compile_rounds);
         tables.extend(
             [plugin, compile]
