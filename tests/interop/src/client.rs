@@ -40,8 +40,44 @@ pub const CASES: &[&str] = &[
     "timeout_on_sleeping_server",
 ];
 
+/// Why a case failed.
+#[derive(Debug)]
+pub struct CaseError(String);
+
+impl std::fmt::Display for CaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<String> for CaseError {
+    fn from(reason: String) -> CaseError {
+        CaseError(reason)
+    }
+}
+
+impl From<&str> for CaseError {
+    fn from(reason: &str) -> CaseError {
+        CaseError(reason.to_owned())
+    }
+}
+
+impl CaseError {
+    /// This failure, prefixed with which part of the case it happened in.
+    fn context(self, part: &str) -> CaseError {
+        CaseError(format!("{part}: {}", self.0))
+    }
+}
+
+/// A call that failed unexpectedly fails the case with its status.
+impl From<Status> for CaseError {
+    fn from(status: Status) -> CaseError {
+        CaseError(describe(&status))
+    }
+}
+
 /// The outcome of a case: `Err` explains the failure.
-pub type CaseResult = Result<(), String>;
+pub type CaseResult<T = ()> = Result<T, CaseError>;
 
 const REQUEST_SIZES: [i32; 4] = [27182, 8, 1828, 45904];
 const RESPONSE_SIZES: [i32; 4] = [31415, 9, 2653, 58979];
@@ -52,7 +88,11 @@ const SPECIAL_MESSAGE: &str =
 
 /// Fails with `message` unless `condition` holds.
 fn ensure(condition: bool, message: impl FnOnce() -> String) -> CaseResult {
-    if condition { Ok(()) } else { Err(message()) }
+    if condition {
+        Ok(())
+    } else {
+        Err(CaseError(message()))
+    }
 }
 
 fn describe(status: &Status) -> String {
@@ -62,15 +102,14 @@ fn describe(status: &Status) -> String {
 /// Checks that a call failed with `code` (and `message`, when given).
 fn expect_status<T>(result: Result<T, Status>, code: Code, message: Option<&str>) -> CaseResult {
     match result {
-        Ok(_) => Err(format!("expected {code:?}, the call succeeded")),
+        Ok(_) => Err(format!("expected {code:?}, the call succeeded").into()),
         Err(status) if status.code() != code => {
-            Err(format!("expected {code:?}, got {}", describe(&status)))
+            Err(format!("expected {code:?}, got {}", describe(&status)).into())
         }
         Err(status) => match message {
-            Some(message) if status.message() != message => Err(format!(
-                "expected message {message:?}, got {:?}",
-                status.message()
-            )),
+            Some(message) if status.message() != message => {
+                Err(format!("expected message {message:?}, got {:?}", status.message()).into())
+            }
             _ => Ok(()),
         },
     }
@@ -174,16 +213,13 @@ impl InteropClient {
             "cancel_after_begin" => self.cancel_after_begin().await,
             "cancel_after_first_response" => self.cancel_after_first_response().await,
             "timeout_on_sleeping_server" => self.timeout_on_sleeping_server().await,
-            other => Err(format!("unknown test case {other:?}")),
+            other => Err(format!("unknown test case {other:?}").into()),
         }
     }
 
     async fn empty_unary(&self) -> CaseResult {
-        self.test
-            .empty_call(Empty {})
-            .await
-            .map(drop)
-            .map_err(|status| describe(&status))
+        self.test.empty_call(Empty {}).await?;
+        Ok(())
     }
 
     async fn large_unary(&self) -> CaseResult {
@@ -192,11 +228,7 @@ impl InteropClient {
 
     /// Makes a unary call that must return a 314159-byte payload.
     async fn unary_sized(&self, request: Request<SimpleRequest>) -> CaseResult {
-        let response = self
-            .test
-            .unary_call(request)
-            .await
-            .map_err(|status| describe(&status))?;
+        let response = self.test.unary_call(request).await?;
         let len = payload_len(response.get_ref().payload.as_ref());
         ensure(len == 314159, || {
             format!("payload of {len} bytes, expected 314159")
@@ -215,7 +247,7 @@ impl InteropClient {
         // The probe: an uncompressed message the server expects compressed.
         let probe = self.test.unary_call(expecting(None)).await;
         expect_status(probe, Code::InvalidArgument, None)
-            .map_err(|error| format!("probe: {error}"))?;
+            .map_err(|error| error.context("probe"))?;
         self.unary_sized(expecting(Some(Encoding::Gzip))).await?;
         let mut plain = Request::new(SimpleRequest {
             expect_compressed: enabled(false),
@@ -231,11 +263,7 @@ impl InteropClient {
                 response_compressed: enabled(compressed),
                 ..large_request()
             };
-            let response = self
-                .test
-                .unary_call(request)
-                .await
-                .map_err(|status| describe(&status))?;
+            let response = self.test.unary_call(request).await?;
             let len = payload_len(response.get_ref().payload.as_ref());
             ensure(len == 314159, || {
                 format!("payload of {len} bytes, expected 314159")
@@ -263,11 +291,7 @@ impl InteropClient {
     where
         S: tokio_stream::Stream<Item = StreamingInputCallRequest> + Send + 'static,
     {
-        let response = self
-            .test
-            .streaming_input_call(request)
-            .await
-            .map_err(|status| describe(&status))?;
+        let response = self.test.streaming_input_call(request).await?;
         let size = response.get_ref().aggregated_payload_size;
         ensure(size == expected, || {
             format!("aggregated size {size}, expected {expected}")
@@ -284,7 +308,7 @@ impl InteropClient {
         probe.set_compression(None);
         let result = self.test.streaming_input_call(probe).await;
         expect_status(result, Code::InvalidArgument, None)
-            .map_err(|error| format!("probe: {error}"))?;
+            .map_err(|error| error.context("probe"))?;
         // The first message goes compressed, the second not: the switch is set as the
         // stream yields each one.
         let mut request = Request::new(());
@@ -309,15 +333,8 @@ impl InteropClient {
         request: StreamingOutputCallRequest,
         expected: &[i32],
     ) -> CaseResult {
-        let mut stream = self
-            .test
-            .streaming_output_call(request)
-            .await
-            .map_err(|status| describe(&status))?
-            .into_inner();
-        let responses = collect(&mut stream)
-            .await
-            .map_err(|status| describe(&status))?;
+        let mut stream = self.test.streaming_output_call(request).await?.into_inner();
+        let responses = collect(&mut stream).await?;
         check_sizes(&responses, expected)
     }
 
@@ -325,19 +342,10 @@ impl InteropClient {
         let mut request = output_request(&[31415, 92653], 0);
         request.response_parameters[0].compressed = enabled(true);
         request.response_parameters[1].compressed = enabled(false);
-        let mut stream = self
-            .test
-            .streaming_output_call(request)
-            .await
-            .map_err(|status| describe(&status))?
-            .into_inner();
+        let mut stream = self.test.streaming_output_call(request).await?.into_inner();
         let mut responses = Vec::new();
         for expected in [true, false] {
-            let response = stream
-                .message()
-                .await
-                .map_err(|status| describe(&status))?
-                .ok_or("the stream ended early")?;
+            let response = stream.message().await?.ok_or("the stream ended early")?;
             let compressed = stream.last_message_compressed();
             ensure(compressed == expected, || {
                 format!(
@@ -347,9 +355,7 @@ impl InteropClient {
             })?;
             responses.push(response);
         }
-        let rest = collect(&mut stream)
-            .await
-            .map_err(|status| describe(&status))?;
+        let rest = collect(&mut stream).await?;
         ensure(rest.is_empty(), || {
             format!("{} extra responses", rest.len())
         })?;
@@ -371,8 +377,7 @@ impl InteropClient {
         let mut responses = self
             .test
             .full_duplex_call(ReceiverStream::new(receiver))
-            .await
-            .map_err(|status| describe(&status))?
+            .await?
             .into_inner();
         for (index, (&size, &payload)) in RESPONSE_SIZES.iter().zip(&REQUEST_SIZES).enumerate() {
             if index > 0 {
@@ -380,15 +385,12 @@ impl InteropClient {
             }
             let response = responses
                 .message()
-                .await
-                .map_err(|status| describe(&status))?
+                .await?
                 .ok_or_else(|| format!("no response to ping {index}"))?;
             check_sizes(&[response], &[size])?;
         }
         drop(sender);
-        let rest = collect(&mut responses)
-            .await
-            .map_err(|status| describe(&status))?;
+        let rest = collect(&mut responses).await?;
         ensure(rest.is_empty(), || {
             format!("{} responses after the last ping", rest.len())
         })
@@ -396,15 +398,8 @@ impl InteropClient {
 
     async fn empty_stream(&self) -> CaseResult {
         let requests = tokio_stream::empty::<StreamingOutputCallRequest>();
-        let mut responses = self
-            .test
-            .full_duplex_call(requests)
-            .await
-            .map_err(|status| describe(&status))?
-            .into_inner();
-        let received = collect(&mut responses)
-            .await
-            .map_err(|status| describe(&status))?;
+        let mut responses = self.test.full_duplex_call(requests).await?.into_inner();
+        let received = collect(&mut responses).await?;
         ensure(received.is_empty(), || {
             format!("{} responses to an empty stream", received.len())
         })
@@ -423,8 +418,7 @@ impl InteropClient {
         let response = self
             .test
             .unary_call(with_echo_metadata(large_request())?)
-            .await
-            .map_err(|status| describe(&status))?;
+            .await?;
         let trailing = response
             .trailers()
             .get_bin(ECHO_TRAILING)
@@ -437,16 +431,10 @@ impl InteropClient {
 
         let request = with_echo_metadata(output_request(&[314159], 271828))?;
         let request = request.map(|message| tokio_stream::iter([message]));
-        let response = self
-            .test
-            .full_duplex_call(request)
-            .await
-            .map_err(|status| describe(&status))?;
+        let response = self.test.full_duplex_call(request).await?;
         let initial = response.metadata().get(ECHO_INITIAL).map(str::to_owned);
         let mut stream = response.into_inner();
-        let responses = collect(&mut stream)
-            .await
-            .map_err(|status| describe(&status))?;
+        let responses = collect(&mut stream).await?;
         check_sizes(&responses, &[314159])?;
         let trailing = stream
             .trailers()
@@ -473,7 +461,7 @@ impl InteropClient {
                 ..SimpleRequest::default()
             })
             .await;
-        expect_status(unary, code, Some(message)).map_err(|error| format!("unary: {error}"))?;
+        expect_status(unary, code, Some(message)).map_err(|error| error.context("unary"))?;
         if !full_duplex {
             return Ok(());
         }
@@ -489,7 +477,7 @@ impl InteropClient {
             Ok(response) => collect(&mut response.into_inner()).await,
             Err(status) => Err(status),
         };
-        expect_status(result, code, Some(message)).map_err(|error| format!("full duplex: {error}"))
+        expect_status(result, code, Some(message)).map_err(|error| error.context("full duplex"))
     }
 
     async fn status_code_and_message(&self) -> CaseResult {
@@ -518,20 +506,18 @@ impl InteropClient {
     /// stays usable afterwards.
     async fn cancelled(&self, call: impl Future<Output = CaseResult>) -> CaseResult {
         match tokio::time::timeout(Duration::from_millis(200), call).await {
-            Ok(result) => Err(format!(
-                "the call ended before it was cancelled: {result:?}"
-            )),
+            Ok(result) => Err(format!("the call ended before it was cancelled: {result:?}").into()),
             Err(_) => self
                 .empty_unary()
                 .await
-                .map_err(|error| format!("the channel broke after cancelling: {error}")),
+                .map_err(|error| error.context("the channel broke after cancelling")),
         }
     }
 
     async fn cancel_after_begin(&self) -> CaseResult {
         let requests = tokio_stream::pending::<StreamingInputCallRequest>();
         let call = self.test.streaming_input_call(requests);
-        self.cancelled(async move { call.await.map(drop).map_err(|status| describe(&status)) })
+        self.cancelled(async move { call.await.map(drop).map_err(CaseError::from) })
             .await
     }
 
@@ -544,19 +530,14 @@ impl InteropClient {
         let mut responses = self
             .test
             .full_duplex_call(ReceiverStream::new(receiver))
-            .await
-            .map_err(|status| describe(&status))?
+            .await?
             .into_inner();
-        let first = responses
-            .message()
-            .await
-            .map_err(|status| describe(&status))?
-            .ok_or("no first response")?;
+        let first = responses.message().await?.ok_or("no first response")?;
         check_sizes(&[first], &[31415])?;
         self.cancelled(async move {
             let next = responses.message().await;
             drop(sender);
-            Err(format!("{next:?}"))
+            Err(format!("{next:?}").into())
         })
         .await
     }
