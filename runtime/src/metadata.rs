@@ -34,18 +34,9 @@ const TRANSPORT_HEADERS: &[&str] = &[
     "content-length",
 ];
 
-/// Reserved headers found on most calls.
-const COMMON_RESERVED: &[&str] = &[
-    "content-type",
-    "te",
-    "grpc-timeout",
-    "grpc-encoding",
-    "grpc-accept-encoding",
-    "grpc-status",
-    "grpc-message",
-    "content-length",
-    "transfer-encoding",
-];
+/// Above this many reserved entries, [`MetadataMap::from_headers`] collects their names
+/// once instead of rescanning after each removal.
+const RESCAN_LIMIT: usize = 4;
 
 /// Encodes bytes as unpadded standard base64.
 pub(crate) fn encode_base64(bytes: &[u8]) -> String {
@@ -132,18 +123,29 @@ impl MetadataMap {
 
     /// Wraps received headers, dropping the reserved ones.
     pub fn from_headers(mut headers: HeaderMap) -> MetadataMap {
-        // The headers every call carries go by name, without allocating; a scan then
-        // catches any other reserved ones.
-        for name in COMMON_RESERVED {
-            headers.remove(*name);
-        }
-        if headers.keys().any(|name| is_reserved(name.as_str())) {
-            let reserved: Vec<HeaderName> = headers
+        // Removing by an already parsed name avoids re-parsing it; a call carries few
+        // reserved headers, so rescanning after each removal is cheaper than collecting.
+        let reserved = headers
+            .keys()
+            .filter(|name| is_reserved(name.as_str()))
+            .count();
+        if reserved <= RESCAN_LIMIT {
+            for _ in 0..reserved {
+                if let Some(name) = headers
+                    .keys()
+                    .find(|name| is_reserved(name.as_str()))
+                    .cloned()
+                {
+                    headers.remove(name);
+                }
+            }
+        } else {
+            let names: Vec<HeaderName> = headers
                 .keys()
                 .filter(|name| is_reserved(name.as_str()))
                 .cloned()
                 .collect();
-            for name in reserved {
+            for name in names {
                 headers.remove(name);
             }
         }

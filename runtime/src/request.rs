@@ -1,5 +1,6 @@
 //! [`Request`]: a message (or stream of messages) with its metadata and deadline.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_core::Stream;
@@ -7,10 +8,6 @@ use tokio::time::Instant;
 
 use crate::MetadataMap;
 use crate::codec::{CompressionChoice, CompressionSwitch, Encoding};
-
-/// The address of the client a request came from, in its extensions.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RemoteAddr(pub(crate) std::net::SocketAddr);
 
 /// A gRPC request: the message (or, for client-streaming calls, the stream of messages),
 /// its metadata and its deadline.
@@ -22,6 +19,7 @@ pub struct Request<T> {
     deadline: Option<Instant>,
     extensions: http::Extensions,
     compression: CompressionChoice,
+    remote_addr: Option<SocketAddr>,
 }
 
 impl<T> Request<T> {
@@ -34,6 +32,7 @@ impl<T> Request<T> {
             deadline: None,
             extensions: http::Extensions::new(),
             compression: CompressionChoice::default(),
+            remote_addr: None,
         }
     }
 
@@ -42,6 +41,7 @@ impl<T> Request<T> {
         message: T,
         deadline: Option<Instant>,
         extensions: http::Extensions,
+        remote_addr: Option<SocketAddr>,
     ) -> Request<T> {
         Request {
             metadata,
@@ -50,6 +50,7 @@ impl<T> Request<T> {
             deadline,
             extensions,
             compression: CompressionChoice::default(),
+            remote_addr,
         }
     }
 
@@ -89,8 +90,8 @@ impl<T> Request<T> {
     }
 
     /// For a request received by [`Server`](crate::Server), the client's address.
-    pub fn remote_addr(&self) -> Option<std::net::SocketAddr> {
-        self.extensions.get::<RemoteAddr>().map(|addr| addr.0)
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.remote_addr
     }
 
     /// Sets a timeout for an outgoing call, counted from when the call is sent. The peer
@@ -158,6 +159,7 @@ impl<T> Request<T> {
             deadline: self.deadline,
             extensions: self.extensions,
             compression: self.compression,
+            remote_addr: self.remote_addr,
         };
         (rest, message)
     }
@@ -171,6 +173,7 @@ impl<T> Request<T> {
             deadline: self.deadline,
             extensions: self.extensions,
             compression: self.compression,
+            remote_addr: self.remote_addr,
         }
     }
 }

@@ -3,17 +3,18 @@
 use std::fmt;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode, percent_encode};
 
 use crate::metadata::{MetadataMap, decode_base64, encode_base64};
 
 /// Header naming the status code of a call.
-pub(crate) const GRPC_STATUS: &str = "grpc-status";
+pub(crate) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 /// Header carrying the percent-encoded status message.
-pub(crate) const GRPC_MESSAGE: &str = "grpc-message";
+pub(crate) const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
 /// Header carrying a serialized `google.rpc.Status`, base64-encoded.
-pub(crate) const GRPC_STATUS_DETAILS: &str = "grpc-status-details-bin";
+pub(crate) const GRPC_STATUS_DETAILS: HeaderName =
+    HeaderName::from_static("grpc-status-details-bin");
 
 /// Bytes of `grpc-message` that travel percent-encoded: everything outside 0x20–0x7E, and `%`.
 const MESSAGE_ENCODE_SET: &AsciiSet = &CONTROLS.add(b'%');

@@ -20,8 +20,8 @@ use crate::codec::decode::{FrameDecoder, decode_message};
 use crate::codegen::BoxError;
 use crate::{MetadataMap, Status};
 
-/// A body of any type, boxed, with its data as `Bytes` and its errors as statuses.
-pub(crate) type InboundBody = UnsyncBoxBody<Bytes, Status>;
+/// A body of any type, boxed, with its data as `Bytes`.
+pub(crate) type InboundBody = UnsyncBoxBody<Bytes, BoxError>;
 
 /// Which side of the call reads the stream: it decides what the end of the body means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,28 +157,24 @@ impl<T: Message + Default> Stream for Streaming<T> {
                     return this.fail(Status::deadline_exceeded("deadline exceeded"));
                 }
             }
-            match ready!(Pin::new(&mut this.body).poll_frame(cx)) {
-                Some(Ok(frame)) => match frame.into_data() {
-                    Ok(data) => this.decoder.push(data),
-                    Err(frame) => {
-                        if let Ok(trailers) = frame.into_trailers() {
-                            if let Err(status) = this.decoder.finish() {
-                                return this.fail(status);
-                            }
-                            if this.direction == Direction::Response {
-                                if let Err(status) = this.on_trailers(trailers) {
-                                    let status = this.blame_deadline(status, false);
-                                    return this.fail(status);
-                                }
-                            }
+            match ready!(poll_body(Pin::new(&mut this.body), &mut this.decoder, cx)) {
+                Ok(BodyEvent::Data) => {}
+                Ok(BodyEvent::Trailers(trailers)) => {
+                    if let Err(status) = this.decoder.finish() {
+                        return this.fail(status);
+                    }
+                    if this.direction == Direction::Response {
+                        if let Err(status) = this.on_trailers(trailers) {
+                            let status = this.blame_deadline(status, false);
+                            return this.fail(status);
                         }
                     }
-                },
-                Some(Err(status)) => {
+                }
+                Err(status) => {
                     let status = this.blame_deadline(status, true);
                     return this.fail(status);
                 }
-                None => {
+                Ok(BodyEvent::End) => {
                     if let Err(status) = this.decoder.finish() {
                         return this.fail(status);
                     }
@@ -204,15 +200,84 @@ impl<T> fmt::Debug for Streaming<T> {
 }
 
 /// Boxes any body into an [`InboundBody`], converting its data to `Bytes` (without copying
-/// when it already is) and its errors to statuses.
+/// when it already is).
 pub(crate) fn box_body<B>(body: B) -> InboundBody
 where
     B: HttpBody + Send + 'static,
     B::Error: Into<BoxError>,
 {
     body.map_frame(|frame| frame.map_data(|mut data| data.copy_to_bytes(data.remaining())))
-        .map_err(|error| status_from_body_error(error.into()))
+        .map_err(Into::into)
         .boxed_unsync()
+}
+
+/// What one poll of a body gave.
+pub(crate) enum BodyEvent {
+    /// A chunk of data, now in the decoder.
+    Data,
+    /// The trailers ending the body.
+    Trailers(http::HeaderMap),
+    /// The end of the body, without trailers.
+    End,
+}
+
+/// Polls `body` for its next frame, feeding data to `decoder`; read errors become statuses.
+pub(crate) fn poll_body<B>(
+    body: Pin<&mut B>,
+    decoder: &mut FrameDecoder,
+    cx: &mut Context<'_>,
+) -> Poll<Result<BodyEvent, Status>>
+where
+    B: HttpBody,
+    B::Error: Into<BoxError>,
+{
+    let event = match ready!(body.poll_frame(cx)) {
+        None => BodyEvent::End,
+        Some(Err(error)) => return Poll::Ready(Err(status_from_body_error(error.into()))),
+        Some(Ok(frame)) => match frame.into_data() {
+            Ok(mut data) => {
+                decoder.push(data.copy_to_bytes(data.remaining()));
+                BodyEvent::Data
+            }
+            // Frames that are neither data nor trailers carry nothing for gRPC.
+            Err(frame) => frame
+                .into_trailers()
+                .map_or(BodyEvent::Data, BodyEvent::Trailers),
+        },
+    };
+    Poll::Ready(Ok(event))
+}
+
+/// Reads a body that must carry exactly one message, such as the request of a unary or
+/// server-streaming call; returns its payload and the body's trailers.
+pub(crate) async fn read_single_frame<B>(
+    body: B,
+    decoder: &mut FrameDecoder,
+    what: &str,
+) -> Result<(Bytes, Option<http::HeaderMap>), Status>
+where
+    B: HttpBody,
+    B::Error: Into<BoxError>,
+{
+    let mut body = std::pin::pin!(body);
+    let mut payload = None;
+    let trailers = loop {
+        while let Some(frame) = decoder.next_frame()? {
+            if payload.replace(frame).is_some() {
+                return Err(Status::internal(format!(
+                    "{what} has more than one message for a unary method"
+                )));
+            }
+        }
+        match poll_fn(|cx| poll_body(body.as_mut(), decoder, cx)).await? {
+            BodyEvent::Data => {}
+            BodyEvent::Trailers(trailers) => break Some(trailers),
+            BodyEvent::End => break None,
+        }
+    };
+    decoder.finish()?;
+    let payload = payload.ok_or_else(|| Status::internal(format!("{what} has no message")))?;
+    Ok((payload, trailers))
 }
 
 /// Maps an error reading a body to a status.

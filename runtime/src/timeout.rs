@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use http::HeaderValue;
+use http::{HeaderName, HeaderValue};
 use tokio::time::Instant;
 
 use crate::{Code, Status};
@@ -23,7 +23,7 @@ pub(crate) fn blame_deadline(
 }
 
 /// Name of the header carrying a call's remaining time.
-pub(crate) const GRPC_TIMEOUT: &str = "grpc-timeout";
+pub(crate) const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
 
 /// The largest value the 8 digits of `grpc-timeout` can hold.
 const MAX_DIGITS_VALUE: u128 = 99_999_999;

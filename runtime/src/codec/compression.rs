@@ -9,14 +9,14 @@ use bytes::{BufMut, BytesMut};
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
-use http::HeaderValue;
+use http::{HeaderName, HeaderValue};
 
 use crate::Status;
 
 /// Header naming the encoding of the messages of a request or response.
-pub(crate) const GRPC_ENCODING: &str = "grpc-encoding";
+pub(crate) const GRPC_ENCODING: HeaderName = HeaderName::from_static("grpc-encoding");
 /// Header listing the encodings a peer can decode.
-pub(crate) const GRPC_ACCEPT_ENCODING: &str = "grpc-accept-encoding";
+pub(crate) const GRPC_ACCEPT_ENCODING: HeaderName = HeaderName::from_static("grpc-accept-encoding");
 
 /// A message compression algorithm. Identity (no compression) is `None` where an
 /// `Option<Encoding>` is taken.

@@ -1,5 +1,6 @@
 //! [`IncomingBody`]: the body of a request as the server receives it.
 
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -16,25 +17,43 @@ use crate::transport::http1::RequestBody;
 #[derive(Debug)]
 pub struct IncomingBody {
     kind: Kind,
+    /// The client at the other end of the connection, given to the handler.
+    remote_addr: Option<SocketAddr>,
 }
 
 #[derive(Debug)]
 enum Kind {
     Http2(hyper::body::Incoming),
-    Http1(RequestBody<ReadHalf<BoxedIo>>),
+    /// Boxed to keep the body small: every call's future holds it, HTTP/2 ones included.
+    Http1(Box<RequestBody<ReadHalf<BoxedIo>>>),
 }
 
 impl IncomingBody {
     pub(crate) fn http2(body: hyper::body::Incoming) -> IncomingBody {
         IncomingBody {
             kind: Kind::Http2(body),
+            remote_addr: None,
         }
     }
 
     pub(crate) fn http1(body: RequestBody<ReadHalf<BoxedIo>>) -> IncomingBody {
         IncomingBody {
-            kind: Kind::Http1(body),
+            kind: Kind::Http1(Box::new(body)),
+            remote_addr: None,
         }
+    }
+
+    /// This body, received from `remote_addr`.
+    pub(crate) fn with_remote_addr(self, remote_addr: Option<SocketAddr>) -> IncomingBody {
+        IncomingBody {
+            remote_addr,
+            ..self
+        }
+    }
+
+    /// The client this body comes from, when the server knows it.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.remote_addr
     }
 }
 
@@ -48,7 +67,7 @@ impl http_body::Body for IncomingBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match &mut self.kind {
             Kind::Http2(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
-            Kind::Http1(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
+            Kind::Http1(body) => Pin::new(&mut **body).poll_frame(cx).map_err(Into::into),
         }
     }
 

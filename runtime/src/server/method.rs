@@ -1,24 +1,30 @@
 //! The four call kinds on the server: decode the request, run the handler under the call's
 //! deadline, encode the response. Generated services call these.
 
+use std::any::Any;
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use futures_core::Stream;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, StatusCode};
 use prost::Message;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
-use super::ServiceConfig;
+use super::{IncomingBody, ServiceConfig};
 use crate::body::StreamTrailers;
+use crate::codec::decode::{FrameDecoder, decode_message};
 use crate::codec::encode::FrameEncoder;
 use crate::codec::{
     CodecSettings, Compressed, CompressionChoice, Encoding, EncodingSet, GRPC_ACCEPT_ENCODING,
     GRPC_ENCODING,
 };
 use crate::codegen::BoxError;
-use crate::streaming::Direction;
+use crate::streaming::{Direction, read_single_frame};
 use crate::{Body, MetadataMap, Request, Response, Status, Streaming, timeout};
 
 /// Content type of gRPC responses.
@@ -39,6 +45,7 @@ struct CallHead {
     request_encoding: Option<Encoding>,
     /// Encodings the client accepts for responses.
     client_accepts: EncodingSet,
+    remote_addr: Option<SocketAddr>,
 }
 
 /// Why a request was refused before reaching its handler.
@@ -69,7 +76,11 @@ impl Rejection {
 
 impl CallHead {
     /// Validates method, content type, timeout and encoding.
-    fn parse(parts: http::request::Parts, config: &ServiceConfig) -> Result<CallHead, Rejection> {
+    fn parse(
+        parts: http::request::Parts,
+        remote_addr: Option<SocketAddr>,
+        config: &ServiceConfig,
+    ) -> Result<CallHead, Rejection> {
         if parts.method != http::Method::POST {
             return Err(Rejection::Http(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -112,11 +123,18 @@ impl CallHead {
             settings,
             request_encoding,
             client_accepts,
+            remote_addr,
         })
     }
 
     fn into_request<T>(self, message: T) -> Request<T> {
-        Request::from_parts(self.metadata, message, self.deadline, self.extensions)
+        Request::from_parts(
+            self.metadata,
+            message,
+            self.deadline,
+            self.extensions,
+            self.remote_addr,
+        )
     }
 
     /// The inbound messages of the call.
@@ -130,27 +148,25 @@ impl CallHead {
         )
     }
 
-    /// Reads the single request message of a unary or server-streaming call, and marks
-    /// the request [`Compressed`] if it was.
-    async fn single_request<B: RequestBody, T: Message + Default>(
+    /// A decoder for the request messages.
+    fn decoder(&self) -> FrameDecoder {
+        FrameDecoder::new(
+            self.settings.max_receive_message_size,
+            self.request_encoding,
+        )
+    }
+
+    /// The request of a unary or server-streaming call, from its only message; marked
+    /// [`Compressed`] if the message was.
+    fn single_request<T: Message + Default>(
         mut self,
-        body: B,
+        payload: Bytes,
+        compressed: bool,
     ) -> Result<Request<T>, Status> {
-        let mut stream = self.request_stream::<B, T>(body);
-        let message = stream
-            .message()
-            .await?
-            .ok_or_else(|| Status::internal("the request has no message"))?;
-        let compressed = stream.last_message_compressed();
-        if stream.message().await?.is_some() {
-            return Err(Status::internal(
-                "the request has more than one message for a unary method",
-            ));
-        }
         if compressed {
             self.extensions.insert(Compressed);
         }
-        Ok(self.into_request(message))
+        Ok(self.into_request(decode_message(payload)?))
     }
 
     /// What the response head and encoder need once the request has been consumed.
@@ -186,22 +202,27 @@ impl ResponsePlan {
         encoder
     }
 
-    /// Response headers: status 200, content type, encodings and initial metadata.
-    fn head(&self, metadata: MetadataMap, encoder: &FrameEncoder) -> http::response::Builder {
+    /// The response: status 200 with the content type, encodings and initial metadata.
+    fn response(
+        &self,
+        metadata: MetadataMap,
+        encoding: Option<Encoding>,
+        body: Body,
+        extensions: http::Extensions,
+    ) -> http::Response<Body> {
         let mut headers = metadata.into_headers();
         headers.insert(CONTENT_TYPE, GRPC_CONTENT_TYPE);
-        if let Some(encoding) = encoder.encoding {
+        if let Some(encoding) = encoding {
             headers.insert(GRPC_ENCODING, HeaderValue::from_static(encoding.name()));
         }
         headers.insert(
             GRPC_ACCEPT_ENCODING,
             self.settings.accept_compressed.header_value(),
         );
-        let mut builder = http::Response::builder().status(StatusCode::OK);
-        if let Some(slot) = builder.headers_mut() {
-            *slot = headers;
-        }
-        builder
+        let mut response = http::Response::new(body);
+        *response.headers_mut() = headers;
+        *response.extensions_mut() = extensions;
+        response
     }
 
     /// A unary response: one DATA frame with the message, then the OK status trailers.
@@ -217,10 +238,7 @@ impl ResponsePlan {
         let mut trailer_headers = trailers.into_headers();
         Status::new(crate::Code::Ok, "").write_to(&mut trailer_headers);
         let body = Body::full(Some(data.freeze()), Some(trailer_headers));
-        Ok(with_extensions(
-            self.head(metadata, &encoder).body(body),
-            extensions,
-        ))
+        Ok(self.response(metadata, encoder.encoding, body, extensions))
     }
 
     /// A streaming response: messages as the handler's stream yields them, then trailers.
@@ -232,10 +250,10 @@ impl ResponsePlan {
         let encoder = self.encoder(response.compression());
         let late = response.take_late_trailers();
         let (metadata, stream, trailers, extensions) = response.into_parts();
-        let head = self.head(metadata, &encoder);
         let trailers = StreamTrailers { trailers, late };
+        let encoding = encoder.encoding;
         let body = Body::response_stream(stream, encoder, trailers, self.deadline);
-        with_extensions(head.body(body), extensions)
+        self.response(metadata, encoding, body, extensions)
     }
 }
 
@@ -250,12 +268,17 @@ fn is_grpc_content_type(value: Option<&HeaderValue>) -> bool {
     rest.is_empty() || rest.starts_with(b"+") || rest.starts_with(b";")
 }
 
+/// The future serving one call, which generated services box.
+pub trait CallFuture: Future<Output = Result<http::Response<Body>, Infallible>> {}
+
+impl<F> CallFuture for F where F: Future<Output = Result<http::Response<Body>, Infallible>> {}
+
 /// Serves a unary call.
-pub async fn unary<B, Req, Res, F, Fut>(
+pub fn unary<B, Req, Res, F, Fut>(
     request: http::Request<B>,
     config: ServiceConfig,
     handler: F,
-) -> Result<http::Response<Body>, Infallible>
+) -> impl CallFuture
 where
     B: RequestBody,
     Req: Message + Default + 'static,
@@ -263,20 +286,23 @@ where
     F: FnOnce(Request<Req>) -> Fut,
     Fut: Future<Output = Result<Response<Res>, Status>>,
 {
-    serve(request, &config, async |head, body| {
+    serve(request, &config, move |head, body| {
         let plan = head.response_plan();
-        let response = handler(head.single_request(body).await?).await?;
-        plan.unary(response)
+        let mut decoder = head.decoder();
+        async move {
+            let (payload, _) = read_single_frame(body, &mut decoder, "the request").await?;
+            let request = head.single_request(payload, decoder.last_compressed())?;
+            plan.unary(handler(request).await?)
+        }
     })
-    .await
 }
 
 /// Serves a server-streaming call.
-pub async fn server_streaming<B, Req, Res, S, F, Fut>(
+pub fn server_streaming<B, Req, Res, S, F, Fut>(
     request: http::Request<B>,
     config: ServiceConfig,
     handler: F,
-) -> Result<http::Response<Body>, Infallible>
+) -> impl CallFuture
 where
     B: RequestBody,
     Req: Message + Default + 'static,
@@ -285,20 +311,23 @@ where
     F: FnOnce(Request<Req>) -> Fut,
     Fut: Future<Output = Result<Response<S>, Status>>,
 {
-    serve(request, &config, async |head, body| {
+    serve(request, &config, move |head, body| {
         let plan = head.response_plan();
-        let response = handler(head.single_request(body).await?).await?;
-        Ok(plan.streaming(response))
+        let mut decoder = head.decoder();
+        async move {
+            let (payload, _) = read_single_frame(body, &mut decoder, "the request").await?;
+            let request = head.single_request(payload, decoder.last_compressed())?;
+            Ok(plan.streaming(handler(request).await?))
+        }
     })
-    .await
 }
 
 /// Serves a client-streaming call.
-pub async fn client_streaming<B, Req, Res, F, Fut>(
+pub fn client_streaming<B, Req, Res, F, Fut>(
     request: http::Request<B>,
     config: ServiceConfig,
     handler: F,
-) -> Result<http::Response<Body>, Infallible>
+) -> impl CallFuture
 where
     B: RequestBody,
     Req: Message + Default + 'static,
@@ -306,21 +335,20 @@ where
     F: FnOnce(Request<Streaming<Req>>) -> Fut,
     Fut: Future<Output = Result<Response<Res>, Status>>,
 {
-    serve(request, &config, async |head, body| {
+    serve(request, &config, move |head, body| {
         let plan = head.response_plan();
         let stream = head.request_stream(body);
-        let response = handler(head.into_request(stream)).await?;
-        plan.unary(response)
+        let request = head.into_request(stream);
+        async move { plan.unary(handler(request).await?) }
     })
-    .await
 }
 
 /// Serves a bidirectional-streaming call.
-pub async fn bidi_streaming<B, Req, Res, S, F, Fut>(
+pub fn bidi_streaming<B, Req, Res, S, F, Fut>(
     request: http::Request<B>,
     config: ServiceConfig,
     handler: F,
-) -> Result<http::Response<Body>, Infallible>
+) -> impl CallFuture
 where
     B: RequestBody,
     Req: Message + Default + 'static,
@@ -329,20 +357,17 @@ where
     F: FnOnce(Request<Streaming<Req>>) -> Fut,
     Fut: Future<Output = Result<Response<S>, Status>>,
 {
-    serve(request, &config, async |head, body| {
+    serve(request, &config, move |head, body| {
         let plan = head.response_plan();
         let stream = head.request_stream(body);
-        let response = handler(head.into_request(stream)).await?;
-        Ok(plan.streaming(response))
+        let request = head.into_request(stream);
+        async move { Ok(plan.streaming(handler(request).await?)) }
     })
-    .await
 }
 
 /// Answers a path no service method matches with `UNIMPLEMENTED`.
-pub async fn unimplemented<B>(
-    request: http::Request<B>,
-) -> Result<http::Response<Body>, Infallible> {
-    Ok(unimplemented_response(request.uri().path()))
+pub fn unimplemented<B>(request: http::Request<B>) -> impl CallFuture {
+    std::future::ready(Ok(unimplemented_response(request.uri().path())))
 }
 
 /// The `UNIMPLEMENTED` Trailers-Only response for an unknown path.
@@ -350,38 +375,71 @@ pub(crate) fn unimplemented_response(path: &str) -> http::Response<Body> {
     status_response(Status::unimplemented(format!("method not found: {path}")))
 }
 
-/// Validates the request head, then runs `call` until the deadline; a failure anywhere
-/// becomes a Trailers-Only response.
-async fn serve<B>(
-    request: http::Request<B>,
-    config: &ServiceConfig,
-    call: impl AsyncFnOnce(CallHead, B) -> Result<http::Response<Body>, Status>,
-) -> Result<http::Response<Body>, Infallible> {
+/// Validates the request head, then starts `call`, to run until the call's deadline.
+///
+/// The head is parsed before the future is built, so that the future holds only what the
+/// call still needs: every call's future is boxed and moved while it is built.
+fn serve<B, C, Fut>(request: http::Request<B>, config: &ServiceConfig, call: C) -> ServeCall<Fut>
+where
+    B: RequestBody,
+    C: FnOnce(CallHead, B) -> Fut,
+    Fut: Future<Output = Result<http::Response<Body>, Status>>,
+{
     let (parts, body) = request.into_parts();
-    let head = match CallHead::parse(parts, config) {
-        Ok(head) => head,
-        Err(rejection) => return Ok(rejection.into_response()),
-    };
-    let result = match head.deadline {
-        Some(deadline) => match tokio::time::timeout_at(deadline, call(head, body)).await {
-            Ok(result) => result,
-            Err(_) => Err(Status::deadline_exceeded("deadline exceeded")),
+    // Only the server's own body type knows the peer.
+    let remote_addr = (&body as &dyn Any)
+        .downcast_ref::<IncomingBody>()
+        .and_then(IncomingBody::remote_addr);
+    match CallHead::parse(parts, remote_addr, config) {
+        Ok(head) => ServeCall::Running {
+            deadline: head.deadline.map(tokio::time::sleep_until),
+            call: call(head, body),
         },
-        None => call(head, body).await,
-    };
-    Ok(result.unwrap_or_else(status_response))
+        Err(rejection) => ServeCall::Refused {
+            response: Some(rejection.into_response()),
+        },
+    }
 }
 
-fn with_extensions(
-    response: http::Result<http::Response<Body>>,
-    extensions: http::Extensions,
-) -> http::Response<Body> {
-    match response {
-        Ok(mut response) => {
-            response.extensions_mut().extend(extensions);
-            response
-        }
-        Err(error) => status_response(Status::internal(format!("invalid response: {error}"))),
+pin_project_lite::pin_project! {
+    /// A call's future: its handler, raced against its deadline; failures become
+    /// Trailers-Only responses.
+    #[project = ServeCallProjection]
+    enum ServeCall<F> {
+        /// Refused before reaching the handler.
+        Refused { response: Option<http::Response<Body>> },
+        /// Running the handler.
+        Running {
+            #[pin]
+            call: F,
+            #[pin]
+            deadline: Option<Sleep>,
+        },
+    }
+}
+
+impl<F> Future for ServeCall<F>
+where
+    F: Future<Output = Result<http::Response<Body>, Status>>,
+{
+    type Output = Result<http::Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let response = match self.project() {
+            ServeCallProjection::Refused { response } => response
+                .take()
+                .unwrap_or_else(|| status_response(Status::internal("call polled after its end"))),
+            ServeCallProjection::Running { call, deadline } => match call.poll(cx) {
+                Poll::Ready(result) => result.unwrap_or_else(status_response),
+                Poll::Pending => match deadline.as_pin_mut().map(|sleep| sleep.poll(cx)) {
+                    Some(Poll::Ready(())) => {
+                        status_response(Status::deadline_exceeded("deadline exceeded"))
+                    }
+                    _ => return Poll::Pending,
+                },
+            },
+        };
+        Poll::Ready(Ok(response))
     }
 }
 

@@ -15,7 +15,9 @@ use tower_service::Service;
 
 pub use config::ServiceConfig;
 pub use incoming::IncomingBody;
-pub use method::{bidi_streaming, client_streaming, server_streaming, unary, unimplemented};
+pub use method::{
+    CallFuture, bidi_streaming, client_streaming, server_streaming, unary, unimplemented,
+};
 
 use self::router::{Route, RouteFuture, Router};
 use crate::transport::{BoxedIo, ServerTlsConfig};

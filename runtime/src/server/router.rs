@@ -10,7 +10,6 @@ use super::IncomingBody;
 use super::method::unimplemented_response;
 use crate::Body;
 use crate::codegen::BoxFuture;
-use crate::request::RemoteAddr;
 
 /// The future of a routed call.
 pub(crate) type RouteFuture = BoxFuture<Result<http::Response<Body>, Infallible>>;
@@ -54,10 +53,9 @@ impl Router {
 
 impl Router {
     /// Routes a request to the service its path names.
-    pub(crate) fn route(&self, mut request: http::Request<IncomingBody>) -> RouteFuture {
-        if let Some(addr) = self.remote_addr {
-            request.extensions_mut().insert(RemoteAddr(addr));
-        }
+    pub(crate) fn route(&self, request: http::Request<IncomingBody>) -> RouteFuture {
+        // The body carries the peer to the handler: cheaper than an extension per call.
+        let request = request.map(|body| body.with_remote_addr(self.remote_addr));
         match self.find(request.uri().path()) {
             Some(route) => route(request),
             None => {
