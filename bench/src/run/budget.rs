@@ -26,7 +26,7 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// The figures as specified: about 18 minutes on two cores with 5 rounds, half of it
+    /// The figures as specified: about 19 minutes on two cores with 5 rounds, half of it
     /// compiling the generated corpus (4 to 5 minutes per generator, so once each).
     pub fn full() -> Budget {
         Budget {

@@ -78,6 +78,7 @@ fn measure_figure(launcher: &Launcher, figure: &Figure, rounds: usize) -> Table 
             .collect(),
         commands: commands(launcher, figure),
         errors,
+        details: Vec::new(),
     }
 }
 

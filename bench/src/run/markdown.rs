@@ -110,7 +110,11 @@ fn targets_section(tables: &[Table]) -> String {
             target.text, target.figure
         );
     }
-    out.push('\n');
+    out.push_str(
+        "\nThe *evidence* rows hold figure 9's instruction counts to the CPU targets' bounds: \
+         they do not move with the machine's load, but leave out cache misses and system \
+         calls, so they back the CPU rows rather than replace them.\n\n",
+    );
     out
 }
 
@@ -139,18 +143,32 @@ fn table_section(table: &Table) -> String {
         }));
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
-    out.push_str("\n<details><summary>per-round values and commands</summary>\n\n");
-    for row in &table.rows {
-        for (column, samples) in table.columns.iter().zip(&row.samples) {
-            let values: Vec<String> = samples.iter().map(|value| number(*value)).collect();
-            let _ = writeln!(out, "- {} / {column}: {}", row.label, values.join(", "));
+    // With one round the values are the table's own: list them only if there are more.
+    let rounds = table.rows.iter().flat_map(|row| &row.samples).map(Vec::len);
+    if rounds.max().unwrap_or(0) > 1 {
+        out.push_str("\n<details><summary>per-round values and commands</summary>\n\n");
+        for row in &table.rows {
+            for (column, samples) in table.columns.iter().zip(&row.samples) {
+                let values: Vec<String> = samples.iter().map(|value| number(*value)).collect();
+                let _ = writeln!(out, "- {} / {column}: {}", row.label, values.join(", "));
+            }
         }
+    } else {
+        out.push_str("\n<details><summary>commands</summary>\n");
     }
     let _ = writeln!(
         out,
         "\n```sh\n{}\n```\n\n</details>\n",
         table.commands.join("\n")
     );
+    for details in &table.details {
+        let _ = writeln!(
+            out,
+            "<details><summary>{}</summary>\n\n{}\n\n</details>\n",
+            details.summary,
+            details.body.trim_end()
+        );
+    }
     if !table.errors.is_empty() {
         out.push_str("Failures:\n\n");
         for error in &table.errors {
@@ -197,6 +215,35 @@ mod tests {
         );
         assert!(text.contains("| x ↓ | 2.00 | 4.00 | 0.50 |"), "{text}");
         assert!(text.contains("- tonic round 1: boom"), "{text}");
+    }
+
+    #[test]
+    fn one_round_lists_commands_and_details_only() {
+        let table = Table {
+            id: "9a".into(),
+            columns: vec!["rsrpc".into()],
+            rows: vec![Row {
+                label: "x".into(),
+                better: Better::Lower,
+                samples: vec![vec![Some(1.0)]],
+            }],
+            commands: vec!["run it".into()],
+            details: vec![crate::run::table::Details {
+                summary: "top".into(),
+                body: "| f | 1 |\n".into(),
+            }],
+            ..Table::default()
+        };
+        let text = table_section(&table);
+        assert!(!text.contains("- x / rsrpc"), "{text}");
+        assert!(
+            text.contains("<summary>commands</summary>\n\n```sh\nrun it\n```"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<details><summary>top</summary>\n\n| f | 1 |\n\n</details>"),
+            "{text}"
+        );
     }
 
     #[test]

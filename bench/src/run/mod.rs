@@ -2,8 +2,10 @@
 //! writes the results as Markdown.
 
 pub mod budget;
+pub mod callgrind;
 pub mod cpu_cap;
 pub mod figures;
+pub mod instructions;
 pub mod load_figures;
 pub mod machine;
 pub mod markdown;
@@ -33,7 +35,7 @@ pub struct Options {
     /// A fast smoke run: shorter windows, smaller corpus and counts.
     #[arg(long)]
     pub quick: bool,
-    /// Only these figures, e.g. `1,3,7b` (`7` means 7a and 7b).
+    /// Only these figures, e.g. `1,3,7b` (`7` means 7a and 7b; 9 needs valgrind).
     #[arg(long, value_delimiter = ',')]
     pub figures: Vec<String>,
     /// Timed compiles of the generated corpus per generator (default 1: each takes
@@ -64,6 +66,11 @@ pub fn run(options: &Options, command_line: &str) -> Result<PathBuf, String> {
         .join("..")
         .canonicalize()
         .map_err(|e| format!("workspace root: {e}"))?;
+    let instructions = options.selects("9a") || options.selects("9b");
+    // Say so now rather than after the other figures' minutes.
+    if instructions {
+        callgrind::require_valgrind()?;
+    }
     let open_files = setup::raise_open_files_limit().ok();
     let machine = Machine::probe(&root, open_files);
     let launcher = Launcher::new(
@@ -104,6 +111,11 @@ pub fn run(options: &Options, command_line: &str) -> Result<PathBuf, String> {
                 .into_iter()
                 .filter(|t| options.selects(&t.id)),
         );
+    }
+    if instructions {
+        tables.extend(instructions::measure(&launcher, &root, |id| {
+            options.selects(id)
+        }));
     }
 
     let placement = match launcher.cpus {

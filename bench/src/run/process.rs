@@ -15,6 +15,8 @@ use crate::server::Implementation;
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a server may take to exit after SIGTERM before it is killed.
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// The same two under a wrapper such as valgrind, which starts and exits slowly.
+const WRAPPED_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Where the binaries are and which CPUs the server and the load generator get.
 #[derive(Debug, Clone)]
@@ -51,12 +53,21 @@ impl Launcher {
         }
     }
 
-    /// The command line that starts `program` with `args`, pinned to `cpu` if pinning.
-    fn command(&self, cpu: Option<usize>, program: &str, args: &[String]) -> Vec<String> {
+    /// The command line that starts `program` with `args` under `wrapper` (a command
+    /// that runs the rest of the line, such as valgrind; may be empty), pinned to `cpu`
+    /// if pinning.
+    fn command(
+        &self,
+        cpu: Option<usize>,
+        wrapper: &[String],
+        program: &str,
+        args: &[String],
+    ) -> Vec<String> {
         let mut line = Vec::new();
         if let Some(cpu) = cpu {
             line.extend(["taskset".to_owned(), "-c".to_owned(), cpu.to_string()]);
         }
+        line.extend(wrapper.iter().cloned());
         line.push(self.bin_dir.join(program).display().to_string());
         line.extend(args.iter().cloned());
         line
@@ -64,6 +75,15 @@ impl Launcher {
 
     /// The server's command line.
     pub fn server_command(&self, implementation: Implementation) -> Vec<String> {
+        self.server_command_under(implementation, &[])
+    }
+
+    /// The server's command line under `wrapper` (see [`Launcher::start_server_under`]).
+    pub fn server_command_under(
+        &self,
+        implementation: Implementation,
+        wrapper: &[String],
+    ) -> Vec<String> {
         let args = [
             "--impl",
             implementation.name(),
@@ -73,11 +93,23 @@ impl Launcher {
             &self.server_threads.to_string(),
         ];
         let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
-        self.command(self.cpus.map(|(server, _)| server), "bench-server", &args)
+        let cpu = self.cpus.map(|(server, _)| server);
+        self.command(cpu, wrapper, "bench-server", &args)
     }
 
     /// The load generator's command line against `addr` and `pid`, with `mode_args`.
     pub fn load_command(&self, addr: &str, pid: &str, mode_args: &[String]) -> Vec<String> {
+        self.load_command_under(addr, pid, mode_args, &[])
+    }
+
+    /// The load generator's command line under `wrapper` (see [`Launcher::run_load_under`]).
+    pub fn load_command_under(
+        &self,
+        addr: &str,
+        pid: &str,
+        mode_args: &[String],
+        wrapper: &[String],
+    ) -> Vec<String> {
         let mut args = vec![
             "--addr".to_owned(),
             addr.to_owned(),
@@ -85,7 +117,8 @@ impl Launcher {
             pid.to_owned(),
         ];
         args.extend(mode_args.iter().cloned());
-        self.command(self.cpus.map(|(_, load)| load), "bench-load", &args)
+        let cpu = self.cpus.map(|(_, load)| load);
+        self.command(cpu, wrapper, "bench-load", &args)
     }
 
     /// Starts a server, under the CPU cap if `capped`, and waits for its address.
@@ -94,7 +127,28 @@ impl Launcher {
         implementation: Implementation,
         capped: bool,
     ) -> Result<RunningServer, String> {
-        let line = self.server_command(implementation);
+        self.start(self.server_command(implementation), capped, START_TIMEOUT)
+    }
+
+    /// Starts a server under `wrapper`, a command that runs the rest of the line (such
+    /// as valgrind), and waits for its address, allowing for a slow start.
+    pub fn start_server_under(
+        &self,
+        implementation: Implementation,
+        wrapper: &[String],
+    ) -> Result<RunningServer, String> {
+        let line = self.server_command_under(implementation, wrapper);
+        self.start(line, false, WRAPPED_TIMEOUT)
+    }
+
+    /// Starts the server `line`, under the CPU cap if `capped`, and waits up to
+    /// `timeout` for its address.
+    fn start(
+        &self,
+        line: Vec<String>,
+        capped: bool,
+        timeout: Duration,
+    ) -> Result<RunningServer, String> {
         // The server's stderr goes to ours: it only writes there when something fails.
         let mut child = spawn(&line, Stdio::inherit())?;
         if capped {
@@ -103,7 +157,7 @@ impl Launcher {
                     .map_err(|e| format!("cannot cap the server's CPU: {e}"))
             });
             if let Err(error) = placed {
-                stop(&mut child);
+                stop(&mut child, STOP_TIMEOUT);
                 return Err(error);
             }
         }
@@ -118,13 +172,13 @@ impl Launcher {
             }
         });
         let addr = receiver
-            .recv_timeout(START_TIMEOUT)
+            .recv_timeout(timeout)
             .map_err(|_| format!("{} printed no address", line.join(" ")))
             .and_then(|addr| addr.parse().map_err(|e| format!("address {addr}: {e}")));
         match addr {
             Ok(addr) => Ok(RunningServer { child, addr }),
             Err(error) => {
-                stop(&mut child);
+                stop(&mut child, STOP_TIMEOUT);
                 Err(error)
             }
         }
@@ -138,10 +192,23 @@ impl Launcher {
         mode_args: &[String],
         timeout: Duration,
     ) -> Result<Report, String> {
-        let line = self.load_command(
+        self.run_load_under(server, mode_args, &[], timeout)
+    }
+
+    /// Runs the load generator under `wrapper`, a command that runs the rest of the line
+    /// (such as valgrind; may be empty), as [`Launcher::run_load`] does.
+    pub fn run_load_under(
+        &self,
+        server: &RunningServer,
+        mode_args: &[String],
+        wrapper: &[String],
+        timeout: Duration,
+    ) -> Result<Report, String> {
+        let line = self.load_command_under(
             &server.addr.to_string(),
             &server.pid().to_string(),
             mode_args,
+            wrapper,
         );
         let mut child = spawn(&line, Stdio::piped())?;
         let deadline = Instant::now() + timeout;
@@ -188,32 +255,47 @@ impl RunningServer {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Stops it with SIGTERM and waits for it to exit by itself, allowing for a slow
+    /// exit (a wrapper such as valgrind writes its results then); an error if it had to
+    /// be killed.
+    pub fn stop_slowly(mut self) -> Result<(), String> {
+        if stop(&mut self.child, WRAPPED_TIMEOUT) {
+            Ok(())
+        } else {
+            Err(format!(
+                "the server did not exit within {WRAPPED_TIMEOUT:?} of SIGTERM"
+            ))
+        }
+    }
 }
 
 impl Drop for RunningServer {
     fn drop(&mut self) {
-        stop(&mut self.child);
+        stop(&mut self.child, STOP_TIMEOUT);
     }
 }
 
-/// Sends SIGTERM, then kills the process if it has not exited in time.
-fn stop(child: &mut Child) {
+/// Sends SIGTERM, then kills the process if it has not exited within `timeout`; returns
+/// whether it exited by itself.
+fn stop(child: &mut Child, timeout: Duration) -> bool {
     if let Ok(Some(_)) = child.try_wait() {
-        return;
+        return true;
     }
     if let Ok(pid) = i32::try_from(child.id()) {
         // SAFETY: kill only sends a signal, to our own child process.
         unsafe { libc::kill(pid, libc::SIGTERM) };
     }
-    let deadline = Instant::now() + STOP_TIMEOUT;
+    let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
-            return;
+            return true;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = child.kill();
     let _ = child.wait();
+    false
 }
 
 /// `bin_dir`-relative display of a command line, for the results file.

@@ -53,6 +53,17 @@ pub struct Table {
     pub commands: Vec<String>,
     /// Failures, by column and round.
     pub errors: Vec<String>,
+    /// More material, each shown collapsed under the table.
+    pub details: Vec<Details>,
+}
+
+/// A collapsed section of Markdown under a table.
+#[derive(Debug, Clone, Default)]
+pub struct Details {
+    /// What it holds, shown when collapsed.
+    pub summary: String,
+    /// The Markdown shown when expanded.
+    pub body: String,
 }
 
 impl Table {
