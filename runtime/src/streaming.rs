@@ -248,13 +248,13 @@ where
     Poll::Ready(Ok(event))
 }
 
-/// Reads a body that must carry exactly one message, such as the request of a unary or
-/// server-streaming call; returns its payload and the body's trailers.
+/// Reads a body that carries at most one message, such as the request of a unary or
+/// server-streaming call; returns its payload, if any, and the body's trailers.
 pub(crate) async fn read_single_frame<B>(
     body: B,
     decoder: &mut FrameDecoder,
     what: &str,
-) -> Result<(Bytes, Option<http::HeaderMap>), Status>
+) -> Result<(Option<Bytes>, Option<http::HeaderMap>), Status>
 where
     B: HttpBody,
     B::Error: Into<BoxError>,
@@ -276,7 +276,6 @@ where
         }
     };
     decoder.finish()?;
-    let payload = payload.ok_or_else(|| Status::internal(format!("{what} has no message")))?;
     Ok((payload, trailers))
 }
 

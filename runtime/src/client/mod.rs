@@ -14,12 +14,14 @@ use tokio::time::Instant;
 
 pub use channel::{Channel, ChannelBuilder};
 
+use crate::codec::decode::{FrameDecoder, decode_message};
 use crate::codec::encode::FrameEncoder;
 use crate::codec::{
     CodecSettings, Compressed, Encoding, EncodingSet, GRPC_ACCEPT_ENCODING, GRPC_ENCODING,
 };
 use crate::status::code_from_http;
-use crate::streaming::Direction;
+use crate::streaming::{Direction, InboundBody, read_single_frame};
+use crate::timeout::blame_deadline;
 use crate::{Body, Code, MetadataMap, Request, Response, Status, Streaming, timeout};
 
 /// The `user-agent` rsrpc clients send.
@@ -100,7 +102,7 @@ impl Grpc {
         Res: Message + Default,
     {
         let outgoing = self.unary_body(request)?;
-        read_single(self.start(outgoing, path).await?).await
+        self.start(outgoing, path).await?.read_single().await
     }
 
     /// A server-streaming call: one request, a stream of responses.
@@ -112,7 +114,8 @@ impl Grpc {
     where
         Req: Message,
     {
-        self.start(self.unary_body(request)?, path).await
+        let outgoing = self.unary_body(request)?;
+        Ok(self.start(outgoing, path).await?.into_streaming())
     }
 
     /// A client-streaming call: a stream of requests, one response.
@@ -127,7 +130,7 @@ impl Grpc {
         Res: Message + Default,
     {
         let outgoing = self.streaming_body(request);
-        read_single(self.start(outgoing, path).await?).await
+        self.start(outgoing, path).await?.read_single().await
     }
 
     /// A bidirectional-streaming call.
@@ -140,7 +143,8 @@ impl Grpc {
         S: Stream<Item = Req> + Send + 'static,
         Req: Message + 'static,
     {
-        self.start(self.streaming_body(request), path).await
+        let outgoing = self.streaming_body(request);
+        Ok(self.start(outgoing, path).await?.into_streaming())
     }
 
     /// Encodes the single request message of a unary or server-streaming call.
@@ -186,11 +190,7 @@ impl Grpc {
     }
 
     /// Sends the request head and body, and waits for the response head.
-    async fn start<Res>(
-        &self,
-        outgoing: Outgoing,
-        path: &'static str,
-    ) -> Result<Response<Streaming<Res>>, Status> {
+    async fn start(&self, outgoing: Outgoing, path: &'static str) -> Result<ResponseHead, Status> {
         let Outgoing {
             head,
             body,
@@ -237,14 +237,15 @@ impl Grpc {
             if status.code() != Code::Ok {
                 return Err(timeout::blame_deadline(status, deadline, false));
             }
-            let metadata = MetadataMap::from_headers(parts.headers);
-            let stream = Streaming::finished(metadata.clone());
-            return Ok(Response::from_parts(
-                metadata,
-                stream,
-                MetadataMap::new(),
-                parts.extensions,
-            ));
+            return Ok(ResponseHead {
+                metadata: MetadataMap::from_headers(parts.headers),
+                extensions: parts.extensions,
+                body: None,
+                encoding: None,
+                max_size: 0,
+                deadline,
+                request_guard,
+            });
         }
         if parts.status != http::StatusCode::OK {
             return Err(Status::new(
@@ -275,20 +276,15 @@ impl Grpc {
                 )));
             }
         };
-        let stream = Streaming::new(
-            body,
-            Direction::Response,
-            self.config.codec.max_receive_message_size,
-            response_encoding,
+        Ok(ResponseHead {
+            metadata: MetadataMap::from_headers(parts.headers),
+            extensions: parts.extensions,
+            body: Some(body),
+            encoding: response_encoding,
+            max_size: self.config.codec.max_receive_message_size,
             deadline,
-        )
-        .ending_request_on_drop(request_guard);
-        Ok(Response::from_parts(
-            MetadataMap::from_headers(parts.headers),
-            stream,
-            MetadataMap::new(),
-            parts.extensions,
-        ))
+            request_guard,
+        })
     }
 }
 
@@ -302,25 +298,81 @@ struct Outgoing {
     request_guard: Option<oneshot::Sender<()>>,
 }
 
-/// Reads the only response message of a unary or client-streaming call, and its trailers.
-async fn read_single<Res: Message + Default>(
-    response: Response<Streaming<Res>>,
-) -> Result<Response<Res>, Status> {
-    let (metadata, mut stream, _, mut extensions) = response.into_parts();
-    let message = stream
-        .message()
-        .await?
-        .ok_or_else(|| Status::internal("the server sent no response message"))?;
-    if stream.last_message_compressed() {
-        extensions.insert(Compressed);
+/// A response whose head has arrived: what reading its messages takes.
+struct ResponseHead {
+    metadata: MetadataMap,
+    extensions: http::Extensions,
+    /// The body; `None` for a Trailers-Only response with status OK.
+    body: Option<InboundBody>,
+    /// Encoding of the response messages.
+    encoding: Option<Encoding>,
+    /// Largest response message accepted.
+    max_size: usize,
+    deadline: Option<Instant>,
+    /// See [`Outgoing::request_guard`]: held until the response ends.
+    request_guard: Option<oneshot::Sender<()>>,
+}
+
+impl ResponseHead {
+    /// The response messages as a stream, for the streaming-response kinds.
+    fn into_streaming<Res>(self) -> Response<Streaming<Res>> {
+        let stream = match self.body {
+            Some(body) => Streaming::new(
+                body,
+                Direction::Response,
+                self.max_size,
+                self.encoding,
+                self.deadline,
+            )
+            .ending_request_on_drop(self.request_guard),
+            // The headers were the trailers.
+            None => Streaming::finished(self.metadata.clone()),
+        };
+        Response::from_parts(self.metadata, stream, MetadataMap::new(), self.extensions)
     }
-    if stream.message().await?.is_some() {
-        return Err(Status::internal(
-            "the server sent more than one response message for a unary method",
-        ));
+
+    /// Reads the only response message of a unary or client-streaming call, and the
+    /// trailers, straight from the body.
+    async fn read_single<Res: Message + Default>(self) -> Result<Response<Res>, Status> {
+        let ResponseHead {
+            metadata,
+            mut extensions,
+            body,
+            encoding,
+            max_size,
+            deadline,
+            request_guard: _request_guard,
+        } = self;
+        let Some(body) = body else {
+            return Err(Status::internal("the response has no message"));
+        };
+        let mut decoder = FrameDecoder::new(max_size, encoding);
+        let read = read_single_frame(body, &mut decoder, "the response");
+        let read = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, read)
+                .await
+                .unwrap_or_else(|_| Err(Status::deadline_exceeded("deadline exceeded"))),
+            None => read.await,
+        };
+        let (payload, trailers) = read.map_err(|status| blame_deadline(status, deadline, true))?;
+        let trailers = trailers.ok_or_else(|| {
+            Status::internal("the server closed the stream without sending trailers")
+        })?;
+        if !crate::status::is_ok(&trailers) {
+            let status = Status::from_headers(&trailers).unwrap_or_else(|| {
+                Status::internal("the server sent trailers without grpc-status")
+            });
+            return Err(blame_deadline(status, deadline, false));
+        }
+        let payload = payload.ok_or_else(|| Status::internal("the response has no message"))?;
+        if decoder.last_compressed() {
+            extensions.insert(Compressed);
+        }
+        Ok(Response::from_parts(
+            metadata,
+            decode_message(payload)?,
+            MetadataMap::from_headers(trailers),
+            extensions,
+        ))
     }
-    let trailers = stream.trailers().cloned().unwrap_or_default();
-    Ok(Response::from_parts(
-        metadata, message, trailers, extensions,
-    ))
 }

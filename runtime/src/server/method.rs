@@ -160,9 +160,10 @@ impl CallHead {
     /// [`Compressed`] if the message was.
     fn single_request<T: Message + Default>(
         mut self,
-        payload: Bytes,
+        payload: Option<Bytes>,
         compressed: bool,
     ) -> Result<Request<T>, Status> {
+        let payload = payload.ok_or_else(|| Status::internal("the request has no message"))?;
         if compressed {
             self.extensions.insert(Compressed);
         }

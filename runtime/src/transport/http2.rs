@@ -103,12 +103,30 @@ impl Http2Client {
     }
 }
 
+/// Spawns the client connection's futures on tokio, boxed first.
+///
+/// hyper spawns two futures per call (one sends the request body, one waits for the
+/// response), each several hundred bytes; boxed, a task moves a pointer instead of the
+/// future as it is created and completed.
+#[derive(Debug, Clone, Copy)]
+struct BoxingExecutor;
+
+impl<F> hyper::rt::Executor<F> for BoxingExecutor
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn execute(&self, future: F) {
+        drop(tokio::spawn(Box::pin(future)));
+    }
+}
+
 /// Performs the client handshake on `io` and spawns the connection driver.
 async fn handshake<I>(io: I) -> hyper::Result<SendRequest<Body>>
 where
     I: Read + Write + Unpin + Send + 'static,
 {
-    let (sender, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+    let (sender, connection) = hyper::client::conn::http2::Builder::new(BoxingExecutor)
         .timer(TokioTimer::new())
         .handshake(io)
         .await?;
