@@ -93,6 +93,7 @@ impl Body {
             kind: Kind::Streaming(Box::pin(EncodeBody {
                 source,
                 buf: BytesMut::new(),
+                last_batch: 0,
                 encoder,
                 end,
                 state: EncodeState::Messages,
@@ -234,6 +235,9 @@ pin_project_lite::pin_project! {
         #[pin]
         source: S,
         buf: BytesMut,
+        // Bytes of the last batch: the next one starts with room for as many, instead of
+        // growing from nothing through a string of reallocations.
+        last_batch: usize,
         encoder: FrameEncoder,
         end: End,
         state: EncodeState,
@@ -269,6 +273,9 @@ where
             this.buf.clear();
             return finish(this.end, this.state, status);
         }
+        if this.buf.is_empty() {
+            this.buf.reserve(*this.last_batch);
+        }
         while this.buf.len() < BATCH_SIZE {
             let status = match this.source.as_mut().poll_next(cx) {
                 Poll::Ready(Some(Ok(message))) => match this.encoder.encode(&message, this.buf) {
@@ -287,6 +294,7 @@ where
             *this.state = EncodeState::Ending(status);
             break;
         }
+        *this.last_batch = this.buf.len();
         Poll::Ready(Some(Ok(Frame::data(this.buf.split().freeze()))))
     }
 

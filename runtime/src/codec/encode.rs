@@ -55,23 +55,27 @@ fn encode_frame<M: Message>(
     match encoding {
         None => {
             buf.reserve(HEADER_SIZE + len);
-            buf.put_u8(0);
-            buf.put_u32(frame_len(len)?);
+            buf.put_slice(&frame_header(false, len)?);
             message.encode_raw(buf);
         }
         Some(encoding) => {
             let plain = message.encode_to_vec();
-            buf.put_u8(1);
-            buf.put_u32(0);
+            buf.put_slice(&[0; HEADER_SIZE]);
             encoding.compress(&plain, buf)?;
-            let compressed_len = frame_len(buf.len() - start - HEADER_SIZE)?;
-            buf[start + 1..start + HEADER_SIZE].copy_from_slice(&compressed_len.to_be_bytes());
+            let header = frame_header(true, buf.len() - start - HEADER_SIZE)?;
+            buf[start..start + HEADER_SIZE].copy_from_slice(&header);
         }
     }
     Ok(())
 }
 
-fn frame_len(len: usize) -> Result<u32, Status> {
-    u32::try_from(len)
-        .map_err(|_| Status::resource_exhausted(format!("message of {len} bytes cannot be framed")))
+/// The compressed flag and big-endian length that precede a message.
+fn frame_header(compressed: bool, len: usize) -> Result<[u8; HEADER_SIZE], Status> {
+    let Ok(len) = u32::try_from(len) else {
+        return Err(Status::resource_exhausted(format!(
+            "message of {len} bytes cannot be framed"
+        )));
+    };
+    let [a, b, c, d] = len.to_be_bytes();
+    Ok([u8::from(compressed), a, b, c, d])
 }
