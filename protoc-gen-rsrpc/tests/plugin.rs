@@ -58,6 +58,7 @@ fn generates_one_file_per_package_of_the_corpus() {
             "_.rs",
             "corpus.a.rs",
             "corpus.b.rs",
+            "corpus.deep.rs",
             "corpus.legacy.rs",
             "corpus.services.rs",
             "corpus.type.rs",
@@ -181,6 +182,9 @@ pub mod corpus {
     }
     pub mod b {
         include!("corpus.b.rs");
+    }
+    pub mod deep {
+        include!("corpus.deep.rs");
     }
     pub mod legacy {
         include!("corpus.legacy.rs");
