@@ -129,6 +129,10 @@ impl MetadataMap {
             .keys()
             .filter(|name| is_reserved(name.as_str()))
             .count();
+        if reserved == headers.keys_len() {
+            // Nothing but protocol headers, as on most calls: drop them wholesale.
+            return MetadataMap::new();
+        }
         if reserved <= RESCAN_LIMIT {
             for _ in 0..reserved {
                 if let Some(name) = headers

@@ -20,8 +20,42 @@ use crate::codec::decode::{FrameDecoder, decode_message};
 use crate::codegen::BoxError;
 use crate::{MetadataMap, Status};
 
-/// A body of any type, boxed, with its data as `Bytes`.
-pub(crate) type InboundBody = UnsyncBoxBody<Bytes, BoxError>;
+/// The body inbound messages are read from.
+pub(crate) enum InboundBody {
+    /// hyper's own body, as the responses of HTTP/2 calls arrive: read without boxing.
+    Hyper(hyper::body::Incoming),
+    /// Any other body, boxed, with its data as `Bytes`.
+    Boxed(UnsyncBoxBody<Bytes, BoxError>),
+}
+
+impl HttpBody for InboundBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        match self.get_mut() {
+            InboundBody::Hyper(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
+            InboundBody::Boxed(body) => Pin::new(body).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            InboundBody::Hyper(body) => body.is_end_stream(),
+            InboundBody::Boxed(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match self {
+            InboundBody::Hyper(body) => body.size_hint(),
+            InboundBody::Boxed(body) => body.size_hint(),
+        }
+    }
+}
 
 /// Which side of the call reads the stream: it decides what the end of the body means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,9 +240,11 @@ where
     B: HttpBody + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    body.map_frame(|frame| frame.map_data(|mut data| data.copy_to_bytes(data.remaining())))
-        .map_err(Into::into)
-        .boxed_unsync()
+    InboundBody::Boxed(
+        body.map_frame(|frame| frame.map_data(|mut data| data.copy_to_bytes(data.remaining())))
+            .map_err(Into::into)
+            .boxed_unsync(),
+    )
 }
 
 /// What one poll of a body gave.

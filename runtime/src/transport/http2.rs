@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use super::connect::Connector;
 use crate::server::router::Router;
 use crate::status::status_from_hyper;
-use crate::streaming::{InboundBody, box_body};
+use crate::streaming::InboundBody;
 use crate::{Body, Status};
 
 /// Serves one HTTP/2 connection with `router`; when `shutdown` turns true, sends GOAWAY
@@ -59,16 +59,14 @@ impl Http2Client {
         &self,
         request: http::Request<Body>,
     ) -> Result<http::Response<InboundBody>, Status> {
-        let mut sender = self.sender().await?;
-        sender
-            .ready()
-            .await
-            .map_err(|error| status_from_hyper(&error))?;
-        let response = sender
+        // `sender` hands out only open connections: no readiness to wait for on HTTP/2.
+        let response = self
+            .sender()
+            .await?
             .send_request(request)
             .await
             .map_err(|error| status_from_hyper(&error))?;
-        Ok(response.map(box_body))
+        Ok(response.map(InboundBody::Hyper))
     }
 
     /// A handle on the live connection, connecting first if there is none.
