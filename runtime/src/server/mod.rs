@@ -185,9 +185,7 @@ impl Connection {
                 None => return,
             },
         };
-        if let Err(error) = transport::serve_connection(io, self.router, self.stopping).await {
-            tracing::debug!(%error, "connection ended with an error");
-        }
+        transport::serve_connection(io, self.router, self.stopping, self._alive).await;
     }
 }
 

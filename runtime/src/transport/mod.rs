@@ -36,26 +36,37 @@ pub(crate) type BoxedIo = Box<dyn Io>;
 
 /// Serves one accepted connection: HTTP/2 if it opens with the HTTP/2 preface, HTTP/1.1
 /// otherwise. When `shutdown` turns true, the connection finishes the calls under way
-/// and closes.
+/// and closes. `alive` is dropped when the connection ends.
+///
+/// Once the first bytes have named the protocol, the connection moves to a task of its
+/// own holding just that protocol's state: an idle connection then costs one task, not
+/// the detection's future plus a boxed protocol future.
 pub(crate) async fn serve_connection(
     mut io: BoxedIo,
     router: Router,
     shutdown: watch::Receiver<bool>,
-) -> Result<(), crate::codegen::BoxError> {
-    // Each protocol's connection future is boxed once detection has chosen it: the
-    // spawned task then holds only the one in use, which keeps idle connections small.
-    match detect(&mut io).await? {
-        Detected::Http2(preface) => {
-            Box::pin(http2::serve_connection(
-                Rewind::new(preface, io),
-                router,
-                shutdown,
-            ))
-            .await?;
-        }
-        Detected::Http1(start) => {
-            Box::pin(http1::server::serve_connection(io, start, router, shutdown)).await?;
-        }
+    alive: impl Send + 'static,
+) {
+    let detected = match detect(&mut io).await {
+        Ok(detected) => detected,
+        Err(error) => return tracing::debug!(%error, "connection failed before its first request"),
+    };
+    match detected {
+        Detected::Http2(preface) => drop(tokio::spawn(async move {
+            let served = http2::serve_connection(Rewind::new(preface, io), router, shutdown);
+            log_end(served.await, alive);
+        })),
+        Detected::Http1(start) => drop(tokio::spawn(async move {
+            let served = http1::server::serve_connection(io, start, router, shutdown);
+            log_end(served.await, alive);
+        })),
     }
-    Ok(())
+}
+
+/// Logs how a connection ended, then lets go of its `alive` token.
+fn log_end(result: Result<(), impl std::fmt::Display>, alive: impl Send) {
+    if let Err(error) = result {
+        tracing::debug!(%error, "connection ended with an error");
+    }
+    drop(alive);
 }
