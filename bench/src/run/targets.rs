@@ -5,6 +5,7 @@ use super::figures::{
     SERVER_CPU_PER_CALL,
 };
 use super::instructions::{CLIENT_IR_PER_CALL, SERVER_IR_PER_CALL};
+use super::stats;
 use super::table::Table;
 
 /// A bound on the ratio of the subject column to another column of a figure.
@@ -169,6 +170,19 @@ impl Target {
             (Some(r), _) => Verdict::NotMet(r),
         }
     }
+
+    /// For a target against tonic in a figure that also runs the floor: the floor's own
+    /// ratio to tonic, which no server on the same hyper/h2 stack can be expected to beat.
+    pub fn floor_ratio(&self, tables: &[Table]) -> Option<f64> {
+        if self.against != "tonic" {
+            return None;
+        }
+        let table = tables.iter().find(|table| table.id == self.figure)?;
+        let row = table.row(self.metric)?;
+        let floor = table.column("floor")?;
+        let tonic = table.column("tonic")?;
+        stats::paired_ratio(&row.samples[floor], &row.samples[tonic])
+    }
 }
 
 #[cfg(test)]
@@ -187,6 +201,18 @@ mod tests {
             }],
             ..Table::default()
         }
+    }
+
+    #[test]
+    fn floor_ratio_bounds_targets_against_tonic() {
+        let mut table = figure_one(9.0, 10.0);
+        assert_eq!(TARGETS[0].floor_ratio(std::slice::from_ref(&table)), None);
+        table.columns.push("floor".into());
+        table.rows[0].samples.push(vec![Some(8.5)]);
+        let tables = [table];
+        assert_eq!(TARGETS[0].floor_ratio(&tables), Some(0.85));
+        // Targets against the floor itself have no such bound.
+        assert_eq!(TARGETS[1].floor_ratio(&tables), None);
     }
 
     #[test]
