@@ -22,6 +22,15 @@ async fn unary_round_trip() {
 }
 
 #[tokio::test]
+async fn handlers_see_the_client_address() {
+    let server = default_server().await;
+    let reply = server.client().await.unary(text("hello")).await.unwrap();
+    let peer: std::net::SocketAddr = reply.get_ref().peer.parse().unwrap();
+    assert!(peer.ip().is_loopback(), "{peer}");
+    assert_ne!(peer.port(), 0);
+}
+
+#[tokio::test]
 async fn server_streaming_delivers_every_message_in_order() {
     let server = default_server().await;
     let request = EchoRequest {
