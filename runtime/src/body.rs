@@ -49,6 +49,15 @@ impl Body {
         }
     }
 
+    /// The data and trailers of a body built whole, taken out of it; `None` for a body
+    /// that streams.
+    pub(crate) fn take_full(&mut self) -> Option<(Option<Bytes>, Option<HeaderMap>)> {
+        match &mut self.kind {
+            Kind::Full { data, trailers } => Some((data.take(), trailers.take())),
+            Kind::Streaming(_) => None,
+        }
+    }
+
     /// A server response body that encodes the messages of `source` as they come, then
     /// ends with status trailers: `OK` plus `trailers` when the stream ends, the stream's
     /// error, or `DEADLINE_EXCEEDED` once `deadline` passes.

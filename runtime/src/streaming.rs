@@ -18,12 +18,13 @@ use tokio::time::{Instant, Sleep};
 use crate::codec::Encoding;
 use crate::codec::decode::{FrameDecoder, decode_message};
 use crate::codegen::BoxError;
+use crate::transport::http2::{RecvBody, status_from_h2};
 use crate::{MetadataMap, Status};
 
 /// The body inbound messages are read from.
 pub(crate) enum InboundBody {
-    /// hyper's own body, as the responses of HTTP/2 calls arrive: read without boxing.
-    Hyper(hyper::body::Incoming),
+    /// The response of an HTTP/2 call, read without boxing.
+    Http2(RecvBody),
     /// Any other body, boxed, with its data as `Bytes`.
     Boxed(UnsyncBoxBody<Bytes, BoxError>),
 }
@@ -37,21 +38,21 @@ impl HttpBody for InboundBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
         match self.get_mut() {
-            InboundBody::Hyper(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
+            InboundBody::Http2(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
             InboundBody::Boxed(body) => Pin::new(body).poll_frame(cx),
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match self {
-            InboundBody::Hyper(body) => body.is_end_stream(),
+            InboundBody::Http2(body) => body.is_end_stream(),
             InboundBody::Boxed(body) => body.is_end_stream(),
         }
     }
 
     fn size_hint(&self) -> http_body::SizeHint {
         match self {
-            InboundBody::Hyper(body) => body.size_hint(),
+            InboundBody::Http2(body) => body.size_hint(),
             InboundBody::Boxed(body) => body.size_hint(),
         }
     }
@@ -321,7 +322,10 @@ fn status_from_body_error(error: BoxError) -> Status {
         Ok(status) => *status,
         Err(error) => match error.downcast::<hyper::Error>() {
             Ok(error) => crate::status::status_from_hyper(&error),
-            Err(error) => Status::internal(format!("error reading the body: {error}")),
+            Err(error) => match error.downcast::<h2::Error>() {
+                Ok(error) => status_from_h2(&error),
+                Err(error) => Status::internal(format!("error reading the body: {error}")),
+            },
         },
     }
 }

@@ -1,0 +1,147 @@
+//! The HTTP/2 client: one connection that every call multiplexes on, driven by h2.
+//!
+//! h2 is used directly rather than through hyper's client, which hands each request to
+//! the connection's task over a channel and spawns two tasks per call (one sends the
+//! body, one waits for the response). Here a call sends its request and a body built
+//! whole from its own task, and waits for the response there.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use h2::client::SendRequest;
+use http_body::Body as _;
+
+use super::recv_body::RecvBody;
+use super::send_body;
+use crate::streaming::InboundBody;
+use crate::transport::connect::Connector;
+use crate::{Body, Status};
+
+/// hyper's client defaults, kept so that large messages flow as they did over hyper.
+const STREAM_WINDOW: u32 = 2 * 1024 * 1024;
+const CONNECTION_WINDOW: u32 = 5 * 1024 * 1024;
+const MAX_SEND_BUFFER: usize = 1024 * 1024;
+const MAX_HEADER_LIST: u32 = 16 * 1024;
+
+/// One HTTP/2 connection, opened on first use and re-opened by the call after it breaks.
+pub(crate) struct Http2Client {
+    connector: Connector,
+    /// The live connection, if any.
+    live: Mutex<Option<Live>>,
+    /// Serialises reconnection so that concurrent calls open one connection, not many.
+    connecting: tokio::sync::Mutex<()>,
+}
+
+/// A connection calls can be sent on.
+#[derive(Clone)]
+struct Live {
+    sender: SendRequest<Bytes>,
+    /// Set by the connection's task when it ends.
+    closed: Arc<AtomicBool>,
+}
+
+impl Live {
+    fn is_open(&self) -> bool {
+        !self.closed.load(Ordering::Acquire)
+    }
+}
+
+impl Http2Client {
+    pub(crate) fn new(connector: Connector) -> Http2Client {
+        Http2Client {
+            connector,
+            live: Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Sends a request and waits for the response head.
+    pub(crate) async fn send(
+        &self,
+        request: http::Request<Body>,
+    ) -> Result<http::Response<InboundBody>, Status> {
+        // `ready` waits while the server's limit on concurrent streams is reached.
+        let mut sender = self
+            .sender()
+            .await?
+            .ready()
+            .await
+            .map_err(|error| status_from_h2(&error))?;
+        let (parts, body) = request.into_parts();
+        let end_of_stream = body.is_end_stream();
+        let (response, stream) = sender
+            .send_request(http::Request::from_parts(parts, ()), end_of_stream)
+            .map_err(|error| status_from_h2(&error))?;
+        if !end_of_stream {
+            send_body::send(body, stream).map_err(|error| status_from_h2(&error))?;
+        }
+        let response = response.await.map_err(|error| status_from_h2(&error))?;
+        Ok(response.map(|stream| InboundBody::Http2(RecvBody::new(stream))))
+    }
+
+    /// A handle on the live connection, connecting first if there is none.
+    pub(crate) async fn sender(&self) -> Result<SendRequest<Bytes>, Status> {
+        if let Some(sender) = self.live_sender() {
+            return Ok(sender);
+        }
+        let _connecting = self.connecting.lock().await;
+        if let Some(sender) = self.live_sender() {
+            return Ok(sender);
+        }
+        let io = self.connector.connect().await?;
+        let live = handshake(io)
+            .await
+            .map_err(|error| Status::unavailable(format!("HTTP/2 handshake failed: {error}")))?;
+        let sender = live.sender.clone();
+        *self.lock_live() = Some(live);
+        Ok(sender)
+    }
+
+    fn live_sender(&self) -> Option<SendRequest<Bytes>> {
+        self.lock_live()
+            .as_ref()
+            .filter(|live| live.is_open())
+            .map(|live| live.sender.clone())
+    }
+
+    fn lock_live(&self) -> std::sync::MutexGuard<'_, Option<Live>> {
+        // The guarded value is a plain handle; a panic elsewhere cannot leave it torn.
+        self.live
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Performs the client handshake on `io` and spawns the task driving the connection.
+async fn handshake(io: crate::transport::BoxedIo) -> Result<Live, h2::Error> {
+    let (sender, connection) = h2::client::Builder::new()
+        .initial_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .max_send_buffer_size(MAX_SEND_BUFFER)
+        .max_header_list_size(MAX_HEADER_LIST)
+        .enable_push(false)
+        .handshake(io)
+        .await?;
+    let closed = Arc::new(AtomicBool::new(false));
+    let on_close = Arc::clone(&closed);
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::debug!(%error, "client connection ended with an error");
+        }
+        on_close.store(true, Ordering::Release);
+    });
+    Ok(Live { sender, closed })
+}
+
+/// The status of a call that failed in h2: the peer's reset reason, else unavailable.
+pub(crate) fn status_from_h2(error: &h2::Error) -> Status {
+    match error.reason() {
+        Some(reason) => Status::new(
+            crate::status::code_from_h2_reason(reason),
+            format!("stream reset by peer: {reason}"),
+        ),
+        None => Status::unavailable(format!("transport error: {error}")),
+    }
+}

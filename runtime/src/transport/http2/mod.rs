@@ -1,0 +1,35 @@
+//! gRPC over HTTP/2: the server side of a connection on hyper, and the client on h2.
+
+mod client;
+mod recv_body;
+mod send_body;
+
+pub(crate) use client::{Http2Client, status_from_h2};
+pub(crate) use recv_body::RecvBody;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
+
+use crate::server::router::Router;
+
+/// Serves one HTTP/2 connection with `router`; when `shutdown` turns true, sends GOAWAY
+/// and lets the streams under way finish.
+pub(crate) async fn serve_connection<I>(
+    io: I,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) -> hyper::Result<()>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .serve_connection(TokioIo::new(io), router);
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => return result,
+        _ = shutdown.wait_for(|stop| *stop) => connection.as_mut().graceful_shutdown(),
+    }
+    connection.await
+}

@@ -1,0 +1,80 @@
+//! Sending a request body on an h2 stream.
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use h2::SendStream;
+use http_body::Body as _;
+
+use crate::Body;
+
+/// Sends `body` on `stream`: a body built whole at once, from the calling task (no task
+/// per call, unlike hyper's client); a streaming body from a task of its own, frame by
+/// frame as the peer's flow-control window opens.
+pub(crate) fn send(mut body: Body, mut stream: SendStream<Bytes>) -> Result<(), h2::Error> {
+    match body.take_full() {
+        Some((data, None)) => stream.send_data(data.unwrap_or_default(), true),
+        Some((data, Some(trailers))) => {
+            if let Some(data) = data {
+                stream.send_data(data, false)?;
+            }
+            stream.send_trailers(trailers)
+        }
+        None => {
+            drop(tokio::spawn(pump(body, stream)));
+            Ok(())
+        }
+    }
+}
+
+/// Sends a streaming body until it ends, the peer resets the stream, or the connection
+/// fails.
+async fn pump(mut body: Body, mut stream: SendStream<Bytes>) {
+    let result = poll_fn(|cx| poll_pump(Pin::new(&mut body), &mut stream, cx)).await;
+    if let Err(error) = result {
+        tracing::debug!(%error, "request body not sent to its end");
+    }
+}
+
+fn poll_pump(
+    mut body: Pin<&mut Body>,
+    stream: &mut SendStream<Bytes>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), h2::Error>> {
+    loop {
+        // A reset from the peer ends the call: stop producing messages.
+        if let Poll::Ready(reset) = stream.poll_reset(cx) {
+            return Poll::Ready(reset.map(drop));
+        }
+        // Take the next frame only once the window has room, so that a fast producer
+        // waits for a slow peer instead of filling memory.
+        stream.reserve_capacity(1);
+        while stream.capacity() == 0 {
+            match ready!(stream.poll_capacity(cx)) {
+                Some(Ok(_)) => {}
+                Some(Err(error)) => return Poll::Ready(Err(error)),
+                // The stream closed.
+                None => return Poll::Ready(Ok(())),
+            }
+        }
+        match ready!(body.as_mut().poll_frame(cx)) {
+            None => return Poll::Ready(stream.send_data(Bytes::new(), true)),
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => stream.send_data(data, false)?,
+                Err(frame) => {
+                    if let Ok(trailers) = frame.into_trailers() {
+                        return Poll::Ready(stream.send_trailers(trailers));
+                    }
+                }
+            },
+            Some(Err(_)) => {
+                // The body failed (its message could not be encoded): the call cannot go
+                // on, and the reset fails it on the response side too.
+                stream.send_reset(h2::Reason::INTERNAL_ERROR);
+                return Poll::Ready(Ok(()));
+            }
+        }
+    }
+}
