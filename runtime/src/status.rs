@@ -319,18 +319,32 @@ pub(crate) fn code_from_h2_reason(reason: h2::Reason) -> Code {
     }
 }
 
+/// The status of a call whose stream the peer reset (or whose connection it closed).
+fn status_from_reset(reason: h2::Reason) -> Status {
+    Status::new(
+        code_from_h2_reason(reason),
+        format!("stream reset by peer: {reason}"),
+    )
+}
+
+/// Converts an h2 error from a client call into a status.
+pub(crate) fn status_from_h2(error: &h2::Error) -> Status {
+    match error.reason() {
+        Some(reason) => status_from_reset(reason),
+        None => Status::unavailable(format!("transport error: {error}")),
+    }
+}
+
 /// Converts a hyper error from a client call into a status.
 pub(crate) fn status_from_hyper(error: &hyper::Error) -> Status {
     use std::error::Error as _;
     let mut source = error.source();
     while let Some(cause) = source {
-        if let Some(h2_error) = cause.downcast_ref::<h2::Error>() {
-            if let Some(reason) = h2_error.reason() {
-                return Status::new(
-                    code_from_h2_reason(reason),
-                    format!("stream reset by peer: {reason}"),
-                );
-            }
+        if let Some(reason) = cause
+            .downcast_ref::<h2::Error>()
+            .and_then(h2::Error::reason)
+        {
+            return status_from_reset(reason);
         }
         if let Some(status) = cause.downcast_ref::<Status>() {
             return status.clone();

@@ -18,7 +18,8 @@ use tokio::time::{Instant, Sleep};
 use crate::codec::Encoding;
 use crate::codec::decode::{FrameDecoder, decode_message};
 use crate::codegen::BoxError;
-use crate::transport::http2::{RecvBody, status_from_h2};
+use crate::status::status_from_h2;
+use crate::transport::http2::RecvBody;
 use crate::{MetadataMap, Status};
 
 /// The body inbound messages are read from.

@@ -15,6 +15,7 @@ use http_body::Body as _;
 
 use super::recv_body::RecvBody;
 use super::send_body;
+use crate::status::status_from_h2;
 use crate::streaming::InboundBody;
 use crate::transport::connect::Connector;
 use crate::{Body, Status};
@@ -133,15 +134,4 @@ async fn handshake(io: crate::transport::BoxedIo) -> Result<Live, h2::Error> {
         on_close.store(true, Ordering::Release);
     });
     Ok(Live { sender, closed })
-}
-
-/// The status of a call that failed in h2: the peer's reset reason, else unavailable.
-pub(crate) fn status_from_h2(error: &h2::Error) -> Status {
-    match error.reason() {
-        Some(reason) => Status::new(
-            crate::status::code_from_h2_reason(reason),
-            format!("stream reset by peer: {reason}"),
-        ),
-        None => Status::unavailable(format!("transport error: {error}")),
-    }
 }

@@ -4,7 +4,7 @@ mod client;
 mod recv_body;
 mod send_body;
 
-pub(crate) use client::{Http2Client, status_from_h2};
+pub(crate) use client::Http2Client;
 pub(crate) use recv_body::RecvBody;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
