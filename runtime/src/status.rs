@@ -328,7 +328,7 @@ fn status_from_reset(reason: h2::Reason) -> Status {
 }
 
 /// Converts an h2 error from a client call into a status.
-pub(crate) fn status_from_h2(error: &h2::Error) -> Status {
+pub(crate) fn status_from_h2(error: h2::Error) -> Status {
     match error.reason() {
         Some(reason) => status_from_reset(reason),
         None => Status::unavailable(format!("transport error: {error}")),

@@ -154,12 +154,8 @@ impl<T> Streaming<T> {
     /// Handles the trailers that close a response stream.
     fn on_trailers(&mut self, trailers: http::HeaderMap) -> Result<(), Status> {
         self.finished = true;
-        if crate::status::is_ok(&trailers) {
-            self.trailers = Some(MetadataMap::from_headers(trailers));
-            return Ok(());
-        }
-        Err(Status::from_headers(&trailers)
-            .unwrap_or_else(|| Status::internal("the server sent trailers without grpc-status")))
+        self.trailers = Some(response_trailers(trailers)?);
+        Ok(())
     }
 }
 
@@ -215,9 +211,7 @@ impl<T: Message + Default> Stream for Streaming<T> {
                         return this.fail(status);
                     }
                     if this.direction == Direction::Response && this.trailers.is_none() {
-                        return this.fail(Status::internal(
-                            "the server closed the stream without sending trailers",
-                        ));
+                        return this.fail(missing_trailers());
                     }
                     this.finished = true;
                 }
@@ -233,6 +227,21 @@ impl<T> fmt::Debug for Streaming<T> {
             .field("finished", &self.finished)
             .finish_non_exhaustive()
     }
+}
+
+/// The trailers ending a response: their metadata if they carry status OK, else the
+/// status they carry.
+pub(crate) fn response_trailers(trailers: http::HeaderMap) -> Result<MetadataMap, Status> {
+    if crate::status::is_ok(&trailers) {
+        return Ok(MetadataMap::from_headers(trailers));
+    }
+    Err(Status::from_headers(&trailers)
+        .unwrap_or_else(|| Status::internal("the server sent trailers without grpc-status")))
+}
+
+/// The failure of a response whose stream ended without trailers.
+pub(crate) fn missing_trailers() -> Status {
+    Status::internal("the server closed the stream without sending trailers")
 }
 
 /// Boxes any body into an [`InboundBody`], converting its data to `Bytes` (without copying
@@ -324,7 +333,7 @@ fn status_from_body_error(error: BoxError) -> Status {
         Err(error) => match error.downcast::<hyper::Error>() {
             Ok(error) => crate::status::status_from_hyper(&error),
             Err(error) => match error.downcast::<h2::Error>() {
-                Ok(error) => status_from_h2(&error),
+                Ok(error) => status_from_h2(*error),
                 Err(error) => Status::internal(format!("error reading the body: {error}")),
             },
         },

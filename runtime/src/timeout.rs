@@ -1,9 +1,12 @@
 //! The `grpc-timeout` header: 1–8 ASCII digits and a unit (H, M, S, m, u, n).
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 use crate::{Code, Status};
 
@@ -20,6 +23,45 @@ pub(crate) fn blame_deadline(
         return Status::deadline_exceeded("deadline exceeded");
     }
     status
+}
+
+/// Races `work` against `deadline`, if there is one: past it, the result is
+/// `DEADLINE_EXCEEDED`. Servers run handlers in it, clients their transport work.
+pub(crate) fn within_deadline<F>(deadline: Option<Instant>, work: F) -> WithinDeadline<F> {
+    WithinDeadline {
+        work,
+        sleep: deadline.map(tokio::time::sleep_until),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`within_deadline`]: the timer sits beside the work, not in a box.
+    pub(crate) struct WithinDeadline<F> {
+        #[pin]
+        work: F,
+        #[pin]
+        sleep: Option<Sleep>,
+    }
+}
+
+impl<F, T> Future for WithinDeadline<F>
+where
+    F: Future<Output = Result<T, Status>>,
+{
+    type Output = Result<T, Status>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(result) = this.work.poll(cx) {
+            return Poll::Ready(result);
+        }
+        match this.sleep.as_pin_mut().map(|sleep| sleep.poll(cx)) {
+            Some(Poll::Ready(())) => {
+                Poll::Ready(Err(Status::deadline_exceeded("deadline exceeded")))
+            }
+            _ => Poll::Pending,
+        }
+    }
 }
 
 /// Name of the header carrying a call's remaining time.

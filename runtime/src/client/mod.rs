@@ -20,8 +20,9 @@ use crate::codec::{
     CodecSettings, Compressed, Encoding, EncodingSet, GRPC_ACCEPT_ENCODING, GRPC_ENCODING,
 };
 use crate::status::code_from_http;
-use crate::streaming::{Direction, InboundBody, read_single_frame};
-use crate::timeout::blame_deadline;
+use crate::streaming::{
+    Direction, InboundBody, missing_trailers, read_single_frame, response_trailers,
+};
 use crate::{Body, Code, MetadataMap, Request, Response, Status, Streaming, timeout};
 
 /// The `user-agent` rsrpc clients send.
@@ -220,17 +221,10 @@ impl Grpc {
             headers.insert(timeout::GRPC_TIMEOUT, timeout::encode(remaining));
         }
 
-        let send = self.channel.send(http_request);
-        let response = match deadline {
-            Some(deadline) => match tokio::time::timeout_at(deadline, send).await {
-                Ok(Ok(response)) => response,
-                Ok(Err(status)) => {
-                    return Err(timeout::blame_deadline(status, Some(deadline), true));
-                }
-                Err(_) => return Err(Status::deadline_exceeded("deadline exceeded")),
-            },
-            None => send.await?,
-        };
+        // A transport failure after the deadline is the deadline's doing.
+        let response = timeout::within_deadline(deadline, self.channel.send(http_request))
+            .await
+            .map_err(|status| timeout::blame_deadline(status, deadline, true))?;
         let (parts, body) = response.into_parts();
         if let Some(status) = Status::from_headers(&parts.headers) {
             // Trailers-Only: the status arrived in the headers and there is no body.
@@ -348,22 +342,11 @@ impl ResponseHead {
         };
         let mut decoder = FrameDecoder::new(max_size, encoding);
         let read = read_single_frame(body, &mut decoder, "the response");
-        let read = match deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline, read)
-                .await
-                .unwrap_or_else(|_| Err(Status::deadline_exceeded("deadline exceeded"))),
-            None => read.await,
-        };
-        let (payload, trailers) = read.map_err(|status| blame_deadline(status, deadline, true))?;
-        let trailers = trailers.ok_or_else(|| {
-            Status::internal("the server closed the stream without sending trailers")
-        })?;
-        if !crate::status::is_ok(&trailers) {
-            let status = Status::from_headers(&trailers).unwrap_or_else(|| {
-                Status::internal("the server sent trailers without grpc-status")
-            });
-            return Err(blame_deadline(status, deadline, false));
-        }
+        let (payload, trailers) = timeout::within_deadline(deadline, read)
+            .await
+            .map_err(|status| timeout::blame_deadline(status, deadline, true))?;
+        let trailers = response_trailers(trailers.ok_or_else(missing_trailers)?)
+            .map_err(|status| timeout::blame_deadline(status, deadline, false))?;
         let payload = payload.ok_or_else(|| Status::internal("the response has no message"))?;
         if decoder.last_compressed() {
             extensions.insert(Compressed);
@@ -371,7 +354,7 @@ impl ResponseHead {
         Ok(Response::from_parts(
             metadata,
             decode_message(payload)?,
-            MetadataMap::from_headers(trailers),
+            trailers,
             extensions,
         ))
     }

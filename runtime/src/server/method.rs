@@ -13,7 +13,7 @@ use futures_core::Stream;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, StatusCode};
 use prost::Message;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
 use super::{IncomingBody, ServiceConfig};
 use crate::body::StreamTrailers;
@@ -25,6 +25,7 @@ use crate::codec::{
 };
 use crate::codegen::BoxError;
 use crate::streaming::{Direction, read_single_frame};
+use crate::timeout::WithinDeadline;
 use crate::{Body, MetadataMap, Request, Response, Status, Streaming, timeout};
 
 /// Content type of gRPC responses.
@@ -149,6 +150,10 @@ impl CallHead {
     }
 
     /// A decoder for the request messages.
+    ///
+    /// Unary and server-streaming calls read their request in their own future rather than
+    /// through a helper future: the read then shares space with the handler's future,
+    /// which keeps the boxed call future small.
     fn decoder(&self) -> FrameDecoder {
         FrameDecoder::new(
             self.settings.max_receive_message_size,
@@ -393,8 +398,7 @@ where
         .and_then(IncomingBody::remote_addr);
     match CallHead::parse(parts, remote_addr, config) {
         Ok(head) => ServeCall::Running {
-            deadline: head.deadline.map(tokio::time::sleep_until),
-            call: call(head, body),
+            call: timeout::within_deadline(head.deadline, call(head, body)),
         },
         Err(rejection) => ServeCall::Refused {
             response: Some(rejection.into_response()),
@@ -412,9 +416,7 @@ pin_project_lite::pin_project! {
         /// Running the handler.
         Running {
             #[pin]
-            call: F,
-            #[pin]
-            deadline: Option<Sleep>,
+            call: WithinDeadline<F>,
         },
     }
 }
@@ -430,15 +432,9 @@ where
             ServeCallProjection::Refused { response } => response
                 .take()
                 .unwrap_or_else(|| status_response(Status::internal("call polled after its end"))),
-            ServeCallProjection::Running { call, deadline } => match call.poll(cx) {
-                Poll::Ready(result) => result.unwrap_or_else(status_response),
-                Poll::Pending => match deadline.as_pin_mut().map(|sleep| sleep.poll(cx)) {
-                    Some(Poll::Ready(())) => {
-                        status_response(Status::deadline_exceeded("deadline exceeded"))
-                    }
-                    _ => return Poll::Pending,
-                },
-            },
+            ServeCallProjection::Running { call } => {
+                std::task::ready!(call.poll(cx)).unwrap_or_else(status_response)
+            }
         };
         Poll::Ready(Ok(response))
     }

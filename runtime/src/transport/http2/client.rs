@@ -64,21 +64,16 @@ impl Http2Client {
         request: http::Request<Body>,
     ) -> Result<http::Response<InboundBody>, Status> {
         // `ready` waits while the server's limit on concurrent streams is reached.
-        let mut sender = self
-            .sender()
-            .await?
-            .ready()
-            .await
-            .map_err(|error| status_from_h2(&error))?;
+        let mut sender = self.sender().await?.ready().await.map_err(status_from_h2)?;
         let (parts, body) = request.into_parts();
         let end_of_stream = body.is_end_stream();
         let (response, stream) = sender
             .send_request(http::Request::from_parts(parts, ()), end_of_stream)
-            .map_err(|error| status_from_h2(&error))?;
+            .map_err(status_from_h2)?;
         if !end_of_stream {
-            send_body::send(body, stream).map_err(|error| status_from_h2(&error))?;
+            send_body::send(body, stream).map_err(status_from_h2)?;
         }
-        let response = response.await.map_err(|error| status_from_h2(&error))?;
+        let response = response.await.map_err(status_from_h2)?;
         Ok(response.map(|stream| InboundBody::Http2(RecvBody::new(stream))))
     }
 
