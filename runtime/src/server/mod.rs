@@ -1,6 +1,7 @@
 //! The server side: [`Server`] accepts connections and routes calls to generated services.
 
 mod config;
+mod connection;
 mod incoming;
 mod method;
 pub(crate) mod router;
@@ -8,9 +9,11 @@ pub(crate) mod router;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, mpsc};
 use tower_service::Service;
 
 pub use config::ServiceConfig;
@@ -19,9 +22,19 @@ pub use method::{
     CallFuture, bidi_streaming, client_streaming, server_streaming, unary, unimplemented,
 };
 
+use self::connection::Connection;
 use self::router::{Route, RouteFuture, Router};
-use crate::transport::{BoxedIo, ServerTlsConfig};
-use crate::{Body, Error, transport};
+use crate::transport::ServerTlsConfig;
+use crate::transport::limits::ConnectionLimits;
+use crate::transport::shutdown::{self, Phase};
+use crate::{Body, Error};
+
+/// Default for [`Server::max_connections`].
+const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Default for [`Server::tls_handshake_timeout`].
+const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default for [`Server::graceful_shutdown_timeout`].
+const DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A service with a fully qualified gRPC name (`package.Service`), as generated servers are.
 pub trait NamedService {
@@ -43,11 +56,31 @@ pub trait NamedService {
 ///     .serve("127.0.0.1:50051".parse()?)
 ///     .await?;
 /// ```
-#[derive(Default)]
+///
+/// Everything a client can make the server hold has a limit or a timeout; the builder
+/// methods below name each one and its default.
 pub struct Server {
     services: Vec<(&'static str, RouteBuilder)>,
     defaults: ServiceConfig,
     tls: Option<ServerTlsConfig>,
+    limits: ConnectionLimits,
+    max_connections: usize,
+    tls_handshake_timeout: Duration,
+    graceful_shutdown_timeout: Duration,
+}
+
+impl Default for Server {
+    fn default() -> Server {
+        Server {
+            services: Vec::new(),
+            defaults: ServiceConfig::default(),
+            tls: None,
+            limits: ConnectionLimits::default(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            tls_handshake_timeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT,
+            graceful_shutdown_timeout: DEFAULT_GRACEFUL_SHUTDOWN_TIMEOUT,
+        }
+    }
 }
 
 /// Makes a service's route once the server's defaults are final.
@@ -62,6 +95,81 @@ impl Server {
     /// Serves over TLS (ALPN `h2`) instead of cleartext.
     pub fn tls_config(mut self, tls: ServerTlsConfig) -> Server {
         self.tls = Some(tls);
+        self
+    }
+
+    /// Most connections open at once (default 10,000). A connection accepted past it
+    /// is closed at once.
+    pub fn max_connections(mut self, max: usize) -> Server {
+        self.max_connections = max;
+        self
+    }
+
+    /// How long a client may take to complete the TLS handshake (default 10 s).
+    pub fn tls_handshake_timeout(mut self, timeout: Duration) -> Server {
+        self.tls_handshake_timeout = timeout;
+        self
+    }
+
+    /// How long a new connection may take to send the bytes that tell HTTP/2 from
+    /// HTTP/1.1, and an HTTP/1.1 request its whole head, counted from its first byte
+    /// (default 30 s, as hyper). A connection that is too slow is closed; an
+    /// HTTP/1.1 client that sent part of a head gets `408 Request Timeout` first.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Server {
+        self.limits.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long an HTTP/1.1 connection may wait for its next request before it is
+    /// closed (default 60 s).
+    pub fn http1_idle_timeout(mut self, timeout: Duration) -> Server {
+        self.limits.http1_idle_timeout = timeout;
+        self
+    }
+
+    /// Largest header list a request may carry, in bytes (default 16 KiB, as hyper):
+    /// the HTTP/2 `SETTINGS_MAX_HEADER_LIST_SIZE`, and the most bytes of an HTTP/1.1
+    /// request head (answered with 431 past it) and of its trailer section (the call
+    /// fails with `RESOURCE_EXHAUSTED`).
+    pub fn max_header_list_size(mut self, max: u32) -> Server {
+        self.limits.max_header_list_size = max;
+        self
+    }
+
+    /// Most header lines in an HTTP/1.1 request head (431 past it), and most trailer
+    /// lines after a chunked body (`RESOURCE_EXHAUSTED`); default 100, as hyper.
+    pub fn http1_max_headers(mut self, max: usize) -> Server {
+        self.limits.http1_max_headers = max;
+        self
+    }
+
+    /// Longest chunk-size line of a chunked HTTP/1.1 request body, chunk extensions
+    /// included (default 4 KiB); a longer one fails the call with `RESOURCE_EXHAUSTED`.
+    pub fn http1_max_chunk_line(mut self, max: usize) -> Server {
+        self.limits.http1_max_chunk_line = max;
+        self
+    }
+
+    /// Most response bytes buffered for an HTTP/1.1 client that does not send
+    /// `te: trailers`, whose response must carry the status in its headers (default
+    /// 4 MiB). A longer response is dropped and the call fails with
+    /// `RESOURCE_EXHAUSTED`, in the headers.
+    pub fn http1_max_buffered_response(mut self, max: usize) -> Server {
+        self.limits.http1_max_buffered_response = max;
+        self
+    }
+
+    /// Most HTTP/2 streams a client may have open at once on one connection (default
+    /// 200, as hyper).
+    pub fn max_concurrent_streams(mut self, max: u32) -> Server {
+        self.limits.max_concurrent_streams = max;
+        self
+    }
+
+    /// How long a graceful shutdown may wait for the calls under way (default 30 s).
+    /// Past it, the connections still open are closed.
+    pub fn graceful_shutdown_timeout(mut self, timeout: Duration) -> Server {
+        self.graceful_shutdown_timeout = timeout;
         self
     }
 
@@ -117,7 +225,9 @@ impl Server {
     }
 
     /// Serves connections accepted on `listener` until `signal` completes. Then it stops
-    /// accepting, lets in-flight calls finish, and returns.
+    /// accepting, closes idle connections, lets the calls under way finish for up to
+    /// [`graceful_shutdown_timeout`](Self::graceful_shutdown_timeout), closes what is
+    /// left, and returns.
     ///
     /// Each connection speaks HTTP/2 or HTTP/1.1, told apart by its first bytes.
     pub async fn serve_with_listener(
@@ -132,7 +242,8 @@ impl Server {
             .map(|(name, build)| (name, build(&defaults)))
             .collect();
         let router = Router::new(routes);
-        let (stop, stopping) = watch::channel(false);
+        let (trigger, shutdown) = shutdown::channel();
+        let slots = Arc::new(Semaphore::new(self.max_connections));
         // Every connection task holds a sender; the channel closes when the last ends.
         let (alive, mut all_closed) = mpsc::channel::<()>(1);
         let mut signal = std::pin::pin!(signal);
@@ -146,67 +257,35 @@ impl Server {
                 Err(error) => {
                     // Accept fails transiently (e.g. out of file descriptors): back off.
                     tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
+            };
+            let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                tracing::warn!(%peer, "connection refused: max_connections reached");
+                continue;
             };
             let _ = stream.set_nodelay(true);
             let connection = Connection {
                 router: router.for_connection(peer),
                 tls: self.tls.clone(),
-                stopping: stopping.clone(),
-                _alive: alive.clone(),
+                tls_handshake_timeout: self.tls_handshake_timeout,
+                limits: self.limits,
+                shutdown: shutdown.clone(),
+                alive: (alive.clone(), slot),
             };
             tokio::spawn(connection.serve(stream));
         }
         drop(listener);
-        let _ = stop.send(true);
+        trigger.advance(Phase::Draining);
         drop(alive);
-        let _ = all_closed.recv().await;
+        let drain = tokio::time::timeout(self.graceful_shutdown_timeout, all_closed.recv());
+        if drain.await.is_err() {
+            tracing::warn!("graceful shutdown timed out: closing the connections left");
+            trigger.advance(Phase::Closing);
+            let _ = all_closed.recv().await;
+        }
         Ok(())
-    }
-}
-
-/// An accepted connection and what serving it needs.
-struct Connection {
-    router: Router,
-    tls: Option<ServerTlsConfig>,
-    stopping: watch::Receiver<bool>,
-    /// Dropped when the connection ends, so shutdown knows when all have.
-    _alive: mpsc::Sender<()>,
-}
-
-impl Connection {
-    async fn serve(self, stream: TcpStream) {
-        let io: BoxedIo = match &self.tls {
-            None => Box::new(stream),
-            Some(tls) => match Box::pin(accept_tls(tls, stream)).await {
-                Some(stream) => Box::new(stream),
-                None => return,
-            },
-        };
-        transport::serve_connection(io, self.router, self.stopping, self._alive).await;
-    }
-}
-
-/// How long a client may take to complete the TLS handshake.
-const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Completes the TLS handshake of an accepted connection; `None` if it fails.
-async fn accept_tls(
-    tls: &ServerTlsConfig,
-    stream: TcpStream,
-) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
-    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.acceptor().accept(stream)).await {
-        Ok(Ok(stream)) => Some(stream),
-        Ok(Err(error)) => {
-            tracing::debug!(%error, "TLS handshake failed");
-            None
-        }
-        Err(_) => {
-            tracing::debug!("TLS handshake timed out");
-            None
-        }
     }
 }
 

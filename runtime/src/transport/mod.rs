@@ -5,14 +5,18 @@ pub(crate) mod connect;
 mod detect;
 pub(crate) mod http1;
 pub(crate) mod http2;
+pub(crate) mod limits;
+pub(crate) mod shutdown;
 mod tls;
 
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::watch;
+use tokio::time::Instant;
 
 pub use tls::{ClientTlsConfig, ServerTlsConfig};
 
 use self::detect::{Detected, Rewind, detect};
+use self::limits::ConnectionLimits;
+use self::shutdown::Shutdown;
 use crate::server::router::Router;
 
 /// The HTTP version a [`Channel`](crate::Channel) speaks.
@@ -35,8 +39,9 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 pub(crate) type BoxedIo = Box<dyn Io>;
 
 /// Serves one accepted connection: HTTP/2 if it opens with the HTTP/2 preface, HTTP/1.1
-/// otherwise. When `shutdown` turns true, the connection finishes the calls under way
-/// and closes. `alive` is dropped when the connection ends.
+/// otherwise, within `limits`. When the drain begins, the connection finishes the calls
+/// under way and closes; when `shutdown` says close, it closes at once. `alive` is
+/// dropped when the connection ends.
 ///
 /// Once the first bytes have named the protocol, the connection moves to a task of its
 /// own holding just that protocol's state: an idle connection then costs one task, not
@@ -44,22 +49,51 @@ pub(crate) type BoxedIo = Box<dyn Io>;
 pub(crate) async fn serve_connection(
     mut io: BoxedIo,
     router: Router,
-    shutdown: watch::Receiver<bool>,
+    limits: ConnectionLimits,
+    mut shutdown: Shutdown,
     alive: impl Send + 'static,
 ) {
-    let detected = match detect(&mut io).await {
-        Ok(detected) => detected,
-        Err(error) => return tracing::debug!(%error, "connection failed before its first request"),
+    // The first request's head must be complete by then, detection included.
+    let head_deadline = Instant::now() + limits.header_read_timeout;
+    let detected = tokio::select! {
+        detected = tokio::time::timeout_at(head_deadline, detect(&mut io)) => detected,
+        () = shutdown.draining() => return,
+    };
+    let detected = match detected {
+        Ok(Ok(detected)) => detected,
+        Ok(Err(error)) => {
+            return tracing::debug!(%error, "connection failed before its first request");
+        }
+        Err(_) => return tracing::debug!("connection sent no request in time"),
     };
     match detected {
         Detected::Http2(preface) => drop(tokio::spawn(async move {
-            let served = http2::serve_connection(Rewind::new(preface, io), router, shutdown);
-            log_end(served.await, alive);
+            let io = Rewind::new(preface, io);
+            let served = http2::serve_connection(io, router, &limits, shutdown.clone());
+            log_end(until_closing(served, shutdown).await, alive);
         })),
         Detected::Http1(start) => drop(tokio::spawn(async move {
-            let served = http1::server::serve_connection(io, start, router, shutdown);
-            log_end(served.await, alive);
+            let served = http1::server::serve_connection(
+                io,
+                start,
+                router,
+                &limits,
+                head_deadline,
+                shutdown.clone(),
+            );
+            log_end(until_closing(served, shutdown).await, alive);
         })),
+    }
+}
+
+/// Runs a connection until it ends, or until the shutdown says to close it at once.
+async fn until_closing<E>(
+    served: impl std::future::Future<Output = Result<(), E>>,
+    mut shutdown: Shutdown,
+) -> Result<(), E> {
+    tokio::select! {
+        result = served => result,
+        () = shutdown.closing() => Ok(()),
     }
 }
 

@@ -13,9 +13,8 @@ use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::oneshot;
 
 use crate::Status;
+use crate::transport::limits::BodyLimits;
 
-/// Longest chunk-size line or trailer section accepted.
-const MAX_LINE: usize = 8 * 1024;
 /// How much is read from the socket at a time.
 const READ_SIZE: usize = 16 * 1024;
 
@@ -58,8 +57,8 @@ enum State {
     ChunkData(u64),
     /// Expecting the CRLF that closes a chunk.
     ChunkEnd,
-    /// Expecting trailer lines after the last chunk.
-    Trailers,
+    /// Expecting trailer lines after the last chunk; `lines` and `bytes` read so far.
+    Trailers { lines: usize, bytes: usize },
     /// The body has been read.
     Done,
 }
@@ -68,6 +67,7 @@ enum State {
 pub struct RequestBody<R> {
     reader: Option<Reader<R>>,
     state: State,
+    limits: BodyLimits,
     trailers: HeaderMap,
     /// Receives the reader back once the body has been read to its end.
     give_back: Option<oneshot::Sender<Leftover<R>>>,
@@ -78,6 +78,7 @@ pub struct RequestBody<R> {
 pub(crate) struct Leftover<R> {
     reader: Reader<R>,
     state: State,
+    limits: BodyLimits,
 }
 
 impl<R> Leftover<R> {
@@ -102,6 +103,7 @@ impl<R: AsyncRead + Unpin> Leftover<R> {
         let mut body = RequestBody {
             reader: Some(self.reader),
             state: self.state,
+            limits: self.limits,
             trailers: HeaderMap::new(),
             give_back: None,
         };
@@ -132,11 +134,12 @@ impl<R> std::fmt::Debug for RequestBody<R> {
 }
 
 impl<R> RequestBody<R> {
-    /// A body read from `reader` as `framing` says; the reader comes back through the
-    /// returned receiver when the body ends.
+    /// A body read from `reader` as `framing` says, within `limits`; the reader comes
+    /// back through the returned receiver when the body ends.
     pub(crate) fn new(
         reader: Reader<R>,
         framing: Framing,
+        limits: BodyLimits,
     ) -> (RequestBody<R>, oneshot::Receiver<Leftover<R>>) {
         let (give_back, returned) = oneshot::channel();
         let state = match framing {
@@ -147,6 +150,7 @@ impl<R> RequestBody<R> {
         let mut body = RequestBody {
             reader: Some(reader),
             state,
+            limits,
             trailers: HeaderMap::new(),
             give_back: Some(give_back),
         };
@@ -167,106 +171,180 @@ impl<R> RequestBody<R> {
         if let Some(give_back) = self.give_back.take() {
             if let Some(reader) = self.reader.take() {
                 let state = std::mem::replace(&mut self.state, State::Done);
-                let _ = give_back.send(Leftover { reader, state });
+                let limits = self.limits;
+                let _ = give_back.send(Leftover {
+                    reader,
+                    state,
+                    limits,
+                });
             }
         }
     }
 }
 
-/// Parses a chunk-size line (hex digits, optionally followed by `;extensions`).
-fn parse_chunk_size(line: &[u8]) -> Option<u64> {
-    let digits = line.split(|&b| b == b';').next()?.trim_ascii();
-    if digits.is_empty() || digits.len() > 15 {
-        return None;
+impl<R: AsyncRead + Unpin> RequestBody<R> {
+    /// Advances the state machine over the buffered bytes: the next frame, or `None`
+    /// when more bytes are needed. A loop, not recursion: a peer decides how many lines
+    /// come in a row.
+    fn step(&mut self) -> Result<Option<Frame<Bytes>>, Status> {
+        loop {
+            let Some(reader) = self.reader.as_mut() else {
+                return Ok(None);
+            };
+            let buf = &mut reader.buf;
+            match &mut self.state {
+                State::Length(left) | State::ChunkData(left) => {
+                    if buf.is_empty() {
+                        return Ok(None);
+                    }
+                    let take = usize::try_from(*left).unwrap_or(usize::MAX).min(buf.len());
+                    *left -= take as u64;
+                    let data = buf.split_to(take).freeze();
+                    if *left == 0 {
+                        match self.state {
+                            State::Length(_) => self.finish(),
+                            _ => self.state = State::ChunkEnd,
+                        }
+                    }
+                    return Ok(Some(Frame::data(data)));
+                }
+                State::ChunkSize => {
+                    let max = self.limits.max_chunk_line;
+                    let line = take_line(buf, max).map_err(|error| {
+                        error.into_status(format!("chunk-size line exceeds {max} bytes"))
+                    })?;
+                    let Some(line) = line else {
+                        return Ok(None);
+                    };
+                    let size =
+                        parse_chunk_size(&line).ok_or_else(|| malformed("bad chunk size"))?;
+                    self.state = match size {
+                        0 => State::Trailers { lines: 0, bytes: 0 },
+                        size => State::ChunkData(size),
+                    };
+                }
+                State::ChunkEnd => {
+                    if buf.len() < 2 {
+                        return Ok(None);
+                    }
+                    if &buf[..2] != b"\r\n" {
+                        return Err(malformed("chunk not followed by CRLF"));
+                    }
+                    buf.advance(2);
+                    self.state = State::ChunkSize;
+                }
+                State::Trailers { lines, bytes } => {
+                    let budget = self.limits.max_trailer_bytes.saturating_sub(*bytes + 2);
+                    let line = take_line(buf, budget).map_err(|error| {
+                        let max = self.limits.max_trailer_bytes;
+                        error.into_status(format!("request trailers exceed {max} bytes"))
+                    })?;
+                    let Some(line) = line else {
+                        return Ok(None);
+                    };
+                    if line.is_empty() {
+                        self.finish();
+                        let trailers = std::mem::take(&mut self.trailers);
+                        return Ok((!trailers.is_empty()).then(|| Frame::trailers(trailers)));
+                    }
+                    *lines += 1;
+                    *bytes += line.len() + 2;
+                    if *lines > self.limits.max_trailers {
+                        let max = self.limits.max_trailers;
+                        let text = format!("HTTP/1.1 request trailers exceed {max} lines");
+                        return Err(Status::resource_exhausted(text));
+                    }
+                    let (name, value) =
+                        parse_trailer(&line).ok_or_else(|| malformed("bad trailer"))?;
+                    self.trailers.append(name, value);
+                }
+                State::Done => return Ok(None),
+            }
+        }
     }
-    u64::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
 }
 
-/// Takes one CRLF-terminated line off the front of `buf`, without the CRLF.
-fn take_line(buf: &mut BytesMut) -> Option<BytesMut> {
-    let end = buf.windows(2).position(|pair| pair == b"\r\n")?;
-    let line = buf.split_to(end);
+/// Parses a chunk-size line: hex digits, optional whitespace, then optional
+/// `;extensions`, as hyper accepts it.
+fn parse_chunk_size(line: &[u8]) -> Option<u64> {
+    let digits = line
+        .iter()
+        .position(|b| !b.is_ascii_hexdigit())
+        .unwrap_or(line.len());
+    let rest = &line[digits..];
+    let rest = &rest[rest
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count()..];
+    if digits == 0 || !(rest.is_empty() || rest[0] == b';') {
+        return None;
+    }
+    let mut size = 0u64;
+    for &digit in &line[..digits] {
+        let value = (digit as char).to_digit(16)?;
+        size = size.checked_mul(16)?.checked_add(u64::from(value))?;
+    }
+    Some(size)
+}
+
+/// Why a line could not be taken.
+enum LineError {
+    /// It is longer than allowed.
+    TooLong,
+    /// It ends with a bare LF.
+    BareLf,
+}
+
+impl LineError {
+    /// The status a body fails with; `too_long` says which limit was passed.
+    fn into_status(self, too_long: String) -> Status {
+        match self {
+            LineError::TooLong => Status::resource_exhausted(format!("HTTP/1.1 {too_long}")),
+            LineError::BareLf => malformed("line not ended by CRLF"),
+        }
+    }
+}
+
+/// Takes one CRLF-terminated line, of at most `max` bytes, off the front of `buf`,
+/// without the CRLF; `None` until the whole line has arrived. A bare LF is an error, as
+/// it is to hyper.
+fn take_line(buf: &mut BytesMut, max: usize) -> Result<Option<BytesMut>, LineError> {
+    let window = &buf[..buf.len().min(max.saturating_add(2))];
+    let Some(end) = window.iter().position(|&b| b == b'\n') else {
+        return if buf.len() > max.saturating_add(1) {
+            Err(LineError::TooLong)
+        } else {
+            Ok(None)
+        };
+    };
+    if end == 0 || buf[end - 1] != b'\r' {
+        return Err(LineError::BareLf);
+    }
+    let line = buf.split_to(end - 1);
     buf.advance(2);
-    Some(line)
+    Ok(Some(line))
 }
 
 fn malformed(what: &str) -> Status {
     Status::internal(format!("malformed HTTP/1.1 request body: {what}"))
 }
 
-impl<R: AsyncRead + Unpin> RequestBody<R> {
-    /// One step of the state machine over buffered bytes: a frame, or `None` when more
-    /// bytes are needed.
-    fn step(&mut self) -> Result<Option<Frame<Bytes>>, Status> {
-        let Some(reader) = self.reader.as_mut() else {
-            return Ok(None);
-        };
-        let buf = &mut reader.buf;
-        match &mut self.state {
-            State::Length(left) | State::ChunkData(left) => {
-                if buf.is_empty() {
-                    return Ok(None);
-                }
-                let take = usize::try_from(*left).unwrap_or(usize::MAX).min(buf.len());
-                *left -= take as u64;
-                let data = buf.split_to(take).freeze();
-                if *left == 0 {
-                    match self.state {
-                        State::Length(_) => self.finish(),
-                        _ => self.state = State::ChunkEnd,
-                    }
-                }
-                Ok(Some(Frame::data(data)))
-            }
-            State::ChunkSize => match take_line(buf) {
-                Some(line) => {
-                    let size =
-                        parse_chunk_size(&line).ok_or_else(|| malformed("bad chunk size"))?;
-                    self.state = if size == 0 {
-                        State::Trailers
-                    } else {
-                        State::ChunkData(size)
-                    };
-                    self.step()
-                }
-                None if buf.len() > MAX_LINE => Err(malformed("chunk-size line too long")),
-                None => Ok(None),
-            },
-            State::ChunkEnd => {
-                if buf.len() < 2 {
-                    return Ok(None);
-                }
-                if &buf[..2] != b"\r\n" {
-                    return Err(malformed("chunk not followed by CRLF"));
-                }
-                buf.advance(2);
-                self.state = State::ChunkSize;
-                self.step()
-            }
-            State::Trailers => match take_line(buf) {
-                Some(line) if line.is_empty() => {
-                    self.finish();
-                    let trailers = std::mem::take(&mut self.trailers);
-                    Ok((!trailers.is_empty()).then(|| Frame::trailers(trailers)))
-                }
-                Some(line) => {
-                    let (name, value) =
-                        parse_trailer(&line).ok_or_else(|| malformed("bad trailer"))?;
-                    self.trailers.append(name, value);
-                    self.step()
-                }
-                None if buf.len() > MAX_LINE => Err(malformed("trailer section too long")),
-                None => Ok(None),
-            },
-            State::Done => Ok(None),
-        }
-    }
-}
-
+/// Parses a trailer line: a field name, a colon, and a value with optional whitespace
+/// around it. Folded lines and whitespace before the colon are malformed (RFC 9112).
 fn parse_trailer(line: &[u8]) -> Option<(http::HeaderName, http::HeaderValue)> {
     let colon = line.iter().position(|&b| b == b':')?;
-    let name = http::HeaderName::from_bytes(line[..colon].trim_ascii()).ok()?;
-    let value = http::HeaderValue::from_bytes(line[colon + 1..].trim_ascii()).ok()?;
+    let name = http::HeaderName::from_bytes(&line[..colon]).ok()?;
+    let is_space = |b: &u8| *b == b' ' || *b == b'\t';
+    let value = &line[colon + 1..];
+    let start = value
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |at| at + 1);
+    let value = http::HeaderValue::from_bytes(&value[start..end]).ok()?;
     Some((name, value))
 }
 
@@ -343,7 +421,7 @@ mod tests {
             io: input,
             buf: BytesMut::new(),
         };
-        let (body, returned) = RequestBody::new(reader, framing);
+        let (body, returned) = RequestBody::new(reader, framing, BodyLimits::default());
         let collected = body.collect().await.map(|body| body.to_bytes().to_vec());
         let returned = returned
             .await
@@ -357,7 +435,7 @@ mod tests {
             io: &b"5\r\nhello\r\n0\r\n\r\nNEXT"[..],
             buf: BytesMut::new(),
         };
-        let (body, returned) = RequestBody::new(reader, Framing::Chunked);
+        let (body, returned) = RequestBody::new(reader, Framing::Chunked, BodyLimits::default());
         drop(body);
         let reader = returned.await.unwrap().skip_rest(1024).await.unwrap();
         assert!(reader.buf.is_empty() || reader.buf.starts_with(b"NEXT"));
@@ -366,7 +444,7 @@ mod tests {
             io: &b"400\r\n"[..],
             buf: BytesMut::new(),
         };
-        let (body, returned) = RequestBody::new(reader, Framing::Chunked);
+        let (body, returned) = RequestBody::new(reader, Framing::Chunked, BodyLimits::default());
         drop(body);
         assert!(
             returned.await.unwrap().skip_rest(16).await.is_none(),

@@ -9,33 +9,36 @@
 
 use std::io;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, TE, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use http_body::Body as _;
 use http_body_util::BodyExt;
 use tokio::io::{AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use super::request_body::{Framing, Leftover, Reader, RequestBody};
-use crate::Body;
 use crate::server::IncomingBody;
 use crate::server::router::Router;
 use crate::transport::BoxedIo;
+use crate::transport::limits::ConnectionLimits;
+use crate::transport::shutdown::Shutdown;
+use crate::{Body, Status};
 
-/// Largest request head accepted.
-const MAX_HEAD_SIZE: usize = 64 * 1024;
-/// Most headers a request may carry.
-const MAX_HEADERS: usize = 128;
 /// Most of an unread request body skipped to keep a connection open; past that it closes.
 const MAX_SKIPPED_BODY: u64 = 64 * 1024;
 /// How long skipping an unread request body may take.
 const SKIP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+/// Header lines parsed without allocating; a higher limit parses into the heap.
+const INLINE_HEADERS: usize = crate::transport::limits::DEFAULT_HTTP1_MAX_HEADERS;
 
 /// A request head that could not be served, and the status to answer it with.
+#[derive(Debug)]
 struct BadRequest(StatusCode, &'static str);
 
 /// A parsed request head.
+#[derive(Debug)]
 struct Head {
     request: http::request::Parts,
     framing: Framing,
@@ -45,37 +48,43 @@ struct Head {
 }
 
 /// Serves HTTP/1.1 requests on a connection until the client closes it, a request asks
-/// to close, something goes wrong, or `shutdown` turns true between requests.
+/// to close, something goes wrong, a limit or timeout of `limits` is passed, or the
+/// drain begins between requests. The first request's head must be complete by
+/// `first_head_deadline`.
 pub(crate) async fn serve_connection(
     io: BoxedIo,
     initial: Bytes,
     router: Router,
-    mut shutdown: watch::Receiver<bool>,
+    limits: &ConnectionLimits,
+    first_head_deadline: Instant,
+    mut shutdown: Shutdown,
 ) -> io::Result<()> {
+    let limits = *limits;
     let (read, write) = tokio::io::split(io);
     let mut reader = Reader {
         io: read,
         buf: BytesMut::from(&initial[..]),
     };
     let mut writer = tokio::io::BufWriter::new(write);
+    let mut head_deadline = Some(first_head_deadline);
     loop {
         let head = tokio::select! {
-            head = read_head(&mut reader) => head?,
-            _ = shutdown.wait_for(|stop| *stop) => return Ok(()),
+            head = read_head(&mut reader, &limits, head_deadline.take()) => head?,
+            () = shutdown.draining() => return Ok(()),
         };
         let head = match head {
-            None => return Ok(()),
-            Some(Ok(head)) => head,
-            Some(Err(BadRequest(status, text))) => {
+            Ok(Some(head)) => head,
+            Ok(None) => return Ok(()),
+            Err(BadRequest(status, text)) => {
                 write_plain(&mut writer, status, text).await?;
                 return Ok(());
             }
         };
-        let (body, returned) = RequestBody::new(reader, head.framing);
+        let (body, returned) = RequestBody::new(reader, head.framing, limits.body());
         let request = http::Request::from_parts(head.request, IncomingBody::http1(body));
         let mut lent = LentReader::Lent(returned);
         // The handler is dropped if the client hangs up before the response is written.
-        let closing = !head.keep_alive || *shutdown.borrow();
+        let closing = !head.keep_alive || shutdown.is_draining();
         let served = async {
             let mut response = match router.route(request).await {
                 Ok(response) => response,
@@ -85,7 +94,9 @@ pub(crate) async fn serve_connection(
                 let close = HeaderValue::from_static("close");
                 response.headers_mut().insert(CONNECTION, close);
             }
-            write_response(&mut writer, response, head.accepts_trailers).await
+            let buffer_limit =
+                (!head.accepts_trailers).then_some(limits.http1_max_buffered_response);
+            write_response(&mut writer, response, buffer_limit).await
         };
         tokio::select! {
             written = served => written?,
@@ -151,53 +162,88 @@ impl LentReader {
     }
 }
 
-/// Reads a request head. `None` when the client closed the connection between requests.
+/// Reads a request head within `limits`. `Ok(None)` when the client closed the
+/// connection between requests, or left it idle too long. Without a `deadline` (every
+/// request but the first), the head's time starts with its first byte.
 async fn read_head(
     reader: &mut Reader<ReadHalf<BoxedIo>>,
-) -> io::Result<Option<Result<Head, BadRequest>>> {
-    loop {
-        if let Some(end) = find_head_end(&reader.buf) {
-            let raw = reader.buf.split_to(end).freeze();
-            return Ok(Some(parse_head(&raw)));
+    limits: &ConnectionLimits,
+    deadline: Option<Instant>,
+) -> io::Result<Result<Option<Head>, BadRequest>> {
+    let deadline = match deadline {
+        Some(deadline) => deadline,
+        None => {
+            if reader.buf.is_empty() {
+                let next = std::future::poll_fn(|cx| reader.poll_fill(cx));
+                match tokio::time::timeout(limits.http1_idle_timeout, next).await {
+                    Ok(Ok(read)) if read > 0 => {}
+                    Ok(Err(error)) => return Err(error),
+                    // Closed, or idle too long.
+                    _ => return Ok(Ok(None)),
+                }
+            }
+            Instant::now() + limits.header_read_timeout
         }
-        if reader.buf.len() > MAX_HEAD_SIZE {
+    };
+    let max_size = limits.max_header_list_size as usize;
+    // Bytes known not to end the head: a head is parsed again only once a line ends.
+    let mut scanned = 0;
+    loop {
+        if reader.buf[scanned..].contains(&b'\n') {
+            if let Some(head) = parse_head(&reader.buf, limits).transpose() {
+                return Ok(head.map(|(head, len)| {
+                    reader.buf.advance(len);
+                    Some(head)
+                }));
+            }
+        }
+        scanned = reader.buf.len();
+        if reader.buf.len() > max_size {
             let too_large = BadRequest(
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "request head too large",
             );
-            return Ok(Some(Err(too_large)));
+            return Ok(Err(too_large));
         }
-        let read = std::future::poll_fn(|cx| reader.poll_fill(cx)).await?;
-        if read == 0 {
+        let next = std::future::poll_fn(|cx| reader.poll_fill(cx));
+        let Ok(read) = tokio::time::timeout_at(deadline, next).await else {
+            let late = BadRequest(
+                StatusCode::REQUEST_TIMEOUT,
+                "request head not received in time",
+            );
+            return Ok(Err(late));
+        };
+        if read? == 0 {
             if reader.buf.iter().all(u8::is_ascii_whitespace) {
-                return Ok(None);
+                return Ok(Ok(None));
             }
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
     }
 }
 
-/// The length of the head (through the blank line), once it has fully arrived.
-fn find_head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4)
-        .position(|window| window == b"\r\n\r\n")
-        .map(|at| at + 4)
-}
-
-fn parse_head(raw: &[u8]) -> Result<Head, BadRequest> {
+/// Parses a request head at the start of `raw`: the head and its length, `None` while
+/// it is incomplete, or why it cannot be served.
+fn parse_head(raw: &[u8], limits: &ConnectionLimits) -> Result<Option<(Head, usize)>, BadRequest> {
     let bad = |text| BadRequest(StatusCode::BAD_REQUEST, text);
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut parsed = httparse::Request::new(&mut headers);
-    match parsed.parse(raw) {
-        Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => return Err(bad("incomplete request head")),
-        Err(httparse::Error::TooManyHeaders) => {
-            return Err(BadRequest(
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "too many headers",
-            ));
-        }
+    let too_large = |text| BadRequest(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, text);
+    let mut inline = [httparse::EMPTY_HEADER; INLINE_HEADERS];
+    let mut heap = Vec::new();
+    let headers = if limits.http1_max_headers <= INLINE_HEADERS {
+        &mut inline[..limits.http1_max_headers]
+    } else {
+        heap.resize(limits.http1_max_headers, httparse::EMPTY_HEADER);
+        &mut heap[..]
+    };
+    let mut parsed = httparse::Request::new(headers);
+    let len = match parsed.parse(raw) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(too_large("too many headers")),
         Err(_) => return Err(bad("malformed request head")),
+    };
+    if len > limits.max_header_list_size as usize {
+        return Err(too_large("request head too large"));
     }
     if parsed.version != Some(1) {
         return Err(BadRequest(
@@ -220,7 +266,7 @@ fn parse_head(raw: &[u8]) -> Result<Head, BadRequest> {
             HeaderValue::from_bytes(header.value).map_err(|_| bad("invalid header value"))?;
         header_map.append(name, value);
     }
-    let framing = framing(&header_map).ok_or_else(|| bad("unsupported body framing"))?;
+    let framing = framing(&header_map).map_err(bad)?;
     let accepts_trailers = header_map
         .get_all(TE)
         .iter()
@@ -234,12 +280,13 @@ fn parse_head(raw: &[u8]) -> Result<Head, BadRequest> {
     *request.uri_mut() = uri;
     *request.version_mut() = http::Version::HTTP_11;
     *request.headers_mut() = header_map;
-    Ok(Head {
+    let head = Head {
         request: request.into_parts().0,
         framing,
         accepts_trailers,
         keep_alive,
-    })
+    };
+    Ok(Some((head, len)))
 }
 
 /// Whether a comma-separated header value lists `token` (case-insensitively).
@@ -247,42 +294,83 @@ fn has_token(value: &HeaderValue, token: &str) -> bool {
     value
         .as_bytes()
         .split(|&b| b == b',')
-        .any(|part| part.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+        .any(|part| trim_whitespace(part).eq_ignore_ascii_case(token.as_bytes()))
 }
 
-/// The body framing of a request: chunked, a content length, or none.
-fn framing(headers: &HeaderMap) -> Option<Framing> {
-    if let Some(encoding) = headers.get(TRANSFER_ENCODING) {
-        // Only plain `chunked` is spoken here; anything else cannot be delimited.
-        return encoding
-            .as_bytes()
-            .eq_ignore_ascii_case(b"chunked")
-            .then_some(Framing::Chunked);
-    }
-    match headers.get(CONTENT_LENGTH) {
-        None => Some(Framing::Length(0)),
-        Some(value) => value
-            .to_str()
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
-            .map(Framing::Length),
-    }
+/// `bytes` without the optional whitespace (spaces and tabs) around it.
+fn trim_whitespace(bytes: &[u8]) -> &[u8] {
+    let is_space = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = bytes
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |at| at + 1);
+    &bytes[start..end]
 }
 
-/// Writes a response. Chunked, ending with the body's trailers, when the client accepts
-/// trailers; otherwise buffered, with the trailers folded into the headers and a
-/// content length, so the status is never lost.
+/// The body framing of a request (RFC 9112, section 6): chunked, a content length, or
+/// none. Anything that could be read two ways is refused: both framings at once,
+/// differing lengths, a length that is not all digits, and any transfer coding but a
+/// single `chunked` (stricter than hyper, which also accepts `gzip, chunked`).
+fn framing(headers: &HeaderMap) -> Result<Framing, &'static str> {
+    if headers.contains_key(TRANSFER_ENCODING) {
+        if headers.contains_key(CONTENT_LENGTH) {
+            return Err("both content-length and transfer-encoding");
+        }
+        let mut codings = headers
+            .get_all(TRANSFER_ENCODING)
+            .iter()
+            .flat_map(|value| value.as_bytes().split(|&b| b == b','))
+            .map(trim_whitespace);
+        return match (codings.next(), codings.next()) {
+            (Some(coding), None) if coding.eq_ignore_ascii_case(b"chunked") => Ok(Framing::Chunked),
+            _ => Err("unsupported transfer-encoding: only chunked is accepted"),
+        };
+    }
+    let mut length = None;
+    for value in headers.get_all(CONTENT_LENGTH) {
+        let parsed = parse_digits(value.as_bytes()).ok_or("invalid content-length")?;
+        if length.is_some_and(|length| length != parsed) {
+            return Err("differing content-length values");
+        }
+        length = Some(parsed);
+    }
+    Ok(Framing::Length(length.unwrap_or(0)))
+}
+
+/// A decimal number of ASCII digits only: no sign, no whitespace, no overflow.
+fn parse_digits(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |number, &digit| {
+        let digit = char::from(digit).to_digit(10)?;
+        number.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+/// Writes a response: chunked, ending with the body's trailers, when the client accepts
+/// trailers (`buffer_limit` is `None`); otherwise buffered up to `buffer_limit` bytes,
+/// with the trailers folded into the headers and a content length, so the status is
+/// never lost.
 async fn write_response<W: AsyncWrite + Unpin>(
     writer: &mut W,
     response: http::Response<Body>,
-    accepts_trailers: bool,
+    buffer_limit: Option<usize>,
 ) -> io::Result<()> {
     let (parts, mut body) = response.into_parts();
     // A body of known size (a Trailers-Only or plain HTTP answer) has nothing to stream.
-    if !accepts_trailers || body.size_hint().exact().is_some() {
-        return write_folded(writer, parts, body).await;
+    let exact_size = body.size_hint().exact();
+    match (buffer_limit, exact_size) {
+        (Some(limit), _) => return write_folded(writer, parts, body, limit).await,
+        (None, Some(size)) => {
+            let size = usize::try_from(size).unwrap_or(usize::MAX);
+            return write_folded(writer, parts, body, size).await;
+        }
+        (None, None) => {}
     }
     write_head(writer, parts.status, &parts.headers, None).await?;
     loop {
@@ -340,19 +428,31 @@ async fn write_last_chunk<W: AsyncWrite + Unpin>(
     writer.flush().await
 }
 
-/// Buffers the whole body, then writes it with its trailers folded into the headers.
+/// Buffers the whole body, then writes it with its trailers folded into the headers. A
+/// body longer than `limit` is dropped, and the call fails with `RESOURCE_EXHAUSTED`.
 async fn write_folded<W: AsyncWrite + Unpin>(
     writer: &mut W,
     mut parts: http::response::Parts,
     body: Body,
+    limit: usize,
 ) -> io::Result<()> {
-    let collected = body.collect().await.map_err(io::Error::other)?;
-    if let Some(trailers) = collected.trailers() {
-        for (name, value) in trailers {
-            parts.headers.append(name, value.clone());
+    let data = match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => {
+            for (name, value) in collected.trailers().into_iter().flatten() {
+                parts.headers.append(name, value.clone());
+            }
+            collected.to_bytes()
         }
-    }
-    let data = collected.to_bytes();
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            let message = format!(
+                "the response exceeds {limit} bytes, the most buffered for a client \
+                 that does not send `te: trailers`"
+            );
+            Status::resource_exhausted(message).write_to(&mut parts.headers);
+            Bytes::new()
+        }
+        Err(error) => return Err(io::Error::other(error)),
+    };
     write_head(
         writer,
         parts.status,
@@ -424,7 +524,10 @@ mod tests {
     #[test]
     fn heads_parse_with_framing_and_trailer_support() {
         let raw = b"POST /a.B/C HTTP/1.1\r\nhost: x\r\ncontent-type: application/grpc\r\nte: trailers\r\ntransfer-encoding: chunked\r\n\r\n";
-        let head = parse_head(raw).ok().unwrap();
+        let (head, len) = parse_head(raw, &ConnectionLimits::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(len, raw.len());
         assert_eq!(head.request.uri.path(), "/a.B/C");
         assert_eq!(head.framing, Framing::Chunked);
         assert!(head.accepts_trailers);
@@ -433,7 +536,12 @@ mod tests {
 
     #[test]
     fn bad_heads_get_the_right_status() {
-        let status = |raw: &[u8]| parse_head(raw).err().map(|BadRequest(status, _)| status);
+        let limits = ConnectionLimits::default();
+        let status = |raw: &[u8]| {
+            parse_head(raw, &limits)
+                .err()
+                .map(|BadRequest(status, _)| status)
+        };
         assert_eq!(status(b"garbage\r\n\r\n"), Some(StatusCode::BAD_REQUEST));
         assert_eq!(
             status(b"POST / HTTP/1.0\r\n\r\n"),

@@ -9,27 +9,31 @@ pub(crate) use recv_body::RecvBody;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::watch;
 
+use super::limits::ConnectionLimits;
+use super::shutdown::Shutdown;
 use crate::server::router::Router;
 
-/// Serves one HTTP/2 connection with `router`; when `shutdown` turns true, sends GOAWAY
-/// and lets the streams under way finish.
+/// Serves one HTTP/2 connection with `router`, within `limits`; when the drain begins,
+/// sends GOAWAY and lets the streams under way finish.
 pub(crate) async fn serve_connection<I>(
     io: I,
     router: Router,
-    mut shutdown: watch::Receiver<bool>,
+    limits: &ConnectionLimits,
+    mut shutdown: Shutdown,
 ) -> hyper::Result<()>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
         .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.max_concurrent_streams)
+        .max_header_list_size(limits.max_header_list_size)
         .serve_connection(TokioIo::new(io), router);
     let mut connection = std::pin::pin!(connection);
     tokio::select! {
         result = connection.as_mut() => return result,
-        _ = shutdown.wait_for(|stop| *stop) => connection.as_mut().graceful_shutdown(),
+        () = shutdown.draining() => connection.as_mut().graceful_shutdown(),
     }
     connection.await
 }
