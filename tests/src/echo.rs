@@ -157,11 +157,13 @@ impl Echo for EchoService {
         // Trailers named as the stream runs: decided after the first message is sent.
         let late = response.late_trailers();
         let text = request.text.clone();
+        let reply_size = request.reply_size as usize;
         let replies = (0..request.count).map(move |index| {
             late.update(|trailers| trailers.insert("x-late-sent", &index.to_string()))
                 .map_err(|error| Status::internal(error.to_string()))?;
             Ok(EchoReply {
                 text: format!("{text} {index}"),
+                payload: vec![0; reply_size],
                 ..EchoReply::default()
             })
         });

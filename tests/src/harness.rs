@@ -218,3 +218,54 @@ pub fn http1_request(path: &str, extra_headers: &str, body: &[u8]) -> Vec<u8> {
     request.extend_from_slice(b"0\r\n\r\n");
     request
 }
+
+/// What a raw HTTP/1.1 connection saw: the bytes the server sent before closing, and
+/// whether writing the request failed because the server stopped reading it.
+pub struct RawExchange {
+    /// Everything the server sent, lossily decoded.
+    pub response: String,
+    /// Whether the server closed the connection before taking the whole request.
+    pub write_failed: bool,
+}
+
+/// Writes `request` to a new connection while reading what the server sends until it
+/// closes (or ten seconds pass). Unlike [`http1_exchange`], a server that hangs up
+/// mid-request is an answer, not a test failure.
+pub async fn http1_attack(addr: SocketAddr, request: Vec<u8>) -> RawExchange {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    let writer = tokio::spawn(async move {
+        let written = write.write_all(&request).await;
+        // Keep the write side open: a half-close would read as a hang-up.
+        (written.is_err(), write)
+    });
+    let mut response = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, read.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(read)) => response.extend_from_slice(&buf[..read]),
+            Err(_) => panic!("the server neither answered nor closed within 10 s"),
+        }
+    }
+    let (write_failed, _write) = writer.await.unwrap();
+    RawExchange {
+        response: String::from_utf8_lossy(&response).into_owned(),
+        write_failed,
+    }
+}
+
+impl std::fmt::Debug for RawExchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Responses can be megabytes: a failing assertion shows their start.
+        let shown: String = self.response.chars().take(400).collect();
+        f.debug_struct("RawExchange")
+            .field("response", &shown)
+            .field("response_len", &self.response.len())
+            .field("write_failed", &self.write_failed)
+            .finish()
+    }
+}

@@ -25,6 +25,10 @@ const STREAM_WINDOW: u32 = 2 * 1024 * 1024;
 const CONNECTION_WINDOW: u32 = 5 * 1024 * 1024;
 const MAX_SEND_BUFFER: usize = 1024 * 1024;
 const MAX_HEADER_LIST: u32 = 16 * 1024;
+/// Streams opened before the server's SETTINGS say how many it allows (hyper's value).
+/// Without it, a burst of calls on a new connection opens more streams than the server
+/// accepts, and its refusals close the connection.
+const INITIAL_MAX_SEND_STREAMS: usize = 100;
 
 /// One HTTP/2 connection, opened on first use and re-opened by the call after it breaks.
 pub(crate) struct Http2Client {
@@ -117,6 +121,7 @@ async fn handshake(io: crate::transport::BoxedIo) -> Result<Live, h2::Error> {
         .initial_connection_window_size(CONNECTION_WINDOW)
         .max_send_buffer_size(MAX_SEND_BUFFER)
         .max_header_list_size(MAX_HEADER_LIST)
+        .initial_max_send_streams(INITIAL_MAX_SEND_STREAMS)
         .enable_push(false)
         .handshake(io)
         .await?;
