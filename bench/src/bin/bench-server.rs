@@ -45,7 +45,7 @@ fn run(args: &Args) -> Result<(), server::BoxError> {
         // No graceful shutdown: the runner signals only once the load has finished.
         tokio::select! {
             served = server::serve(args.implementation, listener) => served,
-            signalled = server::terminated() => Ok(signalled?),
+            () = rsrpc::server::shutdown_signal() => Ok(()),
         }
     })
 }

@@ -42,15 +42,3 @@ pub async fn serve(implementation: Implementation, listener: TcpListener) -> Res
         Implementation::Floor => floor::serve(listener).await,
     }
 }
-
-/// Completes on SIGTERM or SIGINT.
-pub async fn terminated() -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    Ok(())
-}

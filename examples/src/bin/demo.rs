@@ -25,8 +25,12 @@ async fn main() -> DemoResult {
         Server::builder()
             .add_service(GreeterServer::new(MyGreeter))
             .add_service(RouteGuideServer::new(RouteGuideService::new()))
+            // Stops when the demo is done, or earlier on Ctrl-C or SIGTERM.
             .serve_with_listener(listener, async {
-                let _ = stopped.await;
+                tokio::select! {
+                    _ = stopped => {}
+                    () = rsrpc::server::shutdown_signal() => {}
+                }
             }),
     );
     println!("serving HTTP/2 and HTTP/1.1 on {addr}");

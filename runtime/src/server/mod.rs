@@ -5,6 +5,7 @@ mod connection;
 mod incoming;
 mod method;
 pub(crate) mod router;
+mod signal;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -21,6 +22,7 @@ pub use incoming::IncomingBody;
 pub use method::{
     CallFuture, bidi_streaming, client_streaming, server_streaming, unary, unimplemented,
 };
+pub use signal::shutdown_signal;
 
 use self::connection::Connection;
 use self::router::{Route, RouteFuture, Router};

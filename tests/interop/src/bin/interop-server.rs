@@ -47,12 +47,11 @@ async fn run() -> Result<(), String> {
         "interop-server: listening on {}",
         listener.local_addr().map_err(|e| e.to_string())?
     );
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
     server
         .add_service(TestServiceServer::new(InteropService))
-        .serve_with_listener(listener, shutdown)
+        .serve_with_listener(listener, rsrpc::server::shutdown_signal())
         .await
-        .map_err(|error| error.to_string())
+        .map_err(|error| error.to_string())?;
+    eprintln!("interop-server: shut down");
+    Ok(())
 }
