@@ -10,7 +10,7 @@
 use std::io;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use http::header::{CONNECTION, CONTENT_LENGTH, TE, TRANSFER_ENCODING};
+use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, TE, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use http_body::Body as _;
 use http_body_util::BodyExt;
@@ -45,6 +45,8 @@ struct Head {
     /// Whether the client accepts trailers (`TE: trailers`).
     accepts_trailers: bool,
     keep_alive: bool,
+    /// Whether the client waits for `100 Continue` before sending its body.
+    expects_continue: bool,
 }
 
 /// Serves HTTP/1.1 requests on a connection until the client closes it, a request asks
@@ -80,6 +82,10 @@ pub(crate) async fn serve_connection(
                 return Ok(());
             }
         };
+        if head.expects_continue && head.framing != Framing::Length(0) {
+            writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
+            writer.flush().await?;
+        }
         let (body, returned) = RequestBody::new(reader, head.framing, limits.body());
         let request = http::Request::from_parts(head.request, IncomingBody::http1(body));
         let mut lent = LentReader::Lent(returned);
@@ -186,18 +192,15 @@ async fn read_head(
         }
     };
     let max_size = limits.max_header_list_size as usize;
-    // Bytes known not to end the head: a head is parsed again only once a line ends.
-    let mut scanned = 0;
     loop {
-        if reader.buf[scanned..].contains(&b'\n') {
-            if let Some(head) = parse_head(&reader.buf, limits).transpose() {
-                return Ok(head.map(|(head, len)| {
-                    reader.buf.advance(len);
-                    Some(head)
-                }));
-            }
+        // Parsed again as bytes arrive, as hyper does: garbage is refused at once, and
+        // the size limit bounds the work.
+        if let Some(head) = parse_head(&reader.buf, limits).transpose() {
+            return Ok(head.map(|(head, len)| {
+                reader.buf.advance(len);
+                Some(head)
+            }));
         }
-        scanned = reader.buf.len();
         if reader.buf.len() > max_size {
             let too_large = BadRequest(
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -275,6 +278,9 @@ fn parse_head(raw: &[u8], limits: &ConnectionLimits) -> Result<Option<(Head, usi
         .get_all(CONNECTION)
         .iter()
         .any(|value| has_token(value, "close"));
+    let expects_continue = header_map
+        .get(EXPECT)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     let mut request = http::Request::new(());
     *request.method_mut() = method;
     *request.uri_mut() = uri;
@@ -285,6 +291,7 @@ fn parse_head(raw: &[u8], limits: &ConnectionLimits) -> Result<Option<(Head, usi
         framing,
         accepts_trailers,
         keep_alive,
+        expects_continue,
     };
     Ok(Some((head, len)))
 }
