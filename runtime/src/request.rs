@@ -1,6 +1,8 @@
 //! [`Request`]: a message (or stream of messages) with its metadata and deadline.
 
+use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_core::Stream;
@@ -19,7 +21,7 @@ pub struct Request<T> {
     deadline: Option<Instant>,
     extensions: http::Extensions,
     compression: CompressionChoice,
-    remote_addr: Option<SocketAddr>,
+    peer: Peer,
 }
 
 impl<T> Request<T> {
@@ -32,7 +34,7 @@ impl<T> Request<T> {
             deadline: None,
             extensions: http::Extensions::new(),
             compression: CompressionChoice::default(),
-            remote_addr: None,
+            peer: Peer::default(),
         }
     }
 
@@ -41,7 +43,7 @@ impl<T> Request<T> {
         message: T,
         deadline: Option<Instant>,
         extensions: http::Extensions,
-        remote_addr: Option<SocketAddr>,
+        peer: Peer,
     ) -> Request<T> {
         Request {
             metadata,
@@ -50,7 +52,7 @@ impl<T> Request<T> {
             deadline,
             extensions,
             compression: CompressionChoice::default(),
-            remote_addr,
+            peer,
         }
     }
 
@@ -91,7 +93,17 @@ impl<T> Request<T> {
 
     /// For a request received by [`Server`](crate::Server), the client's address.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
-        self.remote_addr
+        self.peer.addr
+    }
+
+    /// For a request received by [`Server`](crate::Server) over TLS, the certificate
+    /// chain the client presented, its own certificate first. `None` over cleartext, and
+    /// over TLS when the client sent no certificate (see
+    /// [`ServerTlsConfig::client_auth_optional`](crate::transport::ServerTlsConfig::client_auth_optional)).
+    ///
+    /// The chain is shared by every call of the connection: this clones an [`Arc`].
+    pub fn peer_certs(&self) -> Option<Arc<[Certificate]>> {
+        self.peer.certs.clone()
     }
 
     /// Sets a timeout for an outgoing call, counted from when the call is sent. The peer
@@ -159,7 +171,7 @@ impl<T> Request<T> {
             deadline: self.deadline,
             extensions: self.extensions,
             compression: self.compression,
-            remote_addr: self.remote_addr,
+            peer: self.peer,
         };
         (rest, message)
     }
@@ -173,8 +185,56 @@ impl<T> Request<T> {
             deadline: self.deadline,
             extensions: self.extensions,
             compression: self.compression,
-            remote_addr: self.remote_addr,
+            peer: self.peer,
         }
+    }
+}
+
+/// Who sent a request received by the server: the address and TLS certificates of its
+/// connection. Router, body and request carry it from the accept loop to the handler.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Peer {
+    /// The client's address.
+    pub(crate) addr: Option<SocketAddr>,
+    /// The client's certificate chain, shared by the connection's calls: `None` when the
+    /// connection is cleartext or the client sent none.
+    pub(crate) certs: Option<Arc<[Certificate]>>,
+}
+
+/// An X.509 certificate in DER, as a TLS peer presented it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Certificate {
+    der: Vec<u8>,
+}
+
+impl Certificate {
+    /// A certificate from its DER encoding.
+    pub(crate) fn from_der(der: impl Into<Vec<u8>>) -> Certificate {
+        Certificate { der: der.into() }
+    }
+
+    /// The DER encoding.
+    pub fn as_der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// Takes the DER encoding.
+    pub fn into_der(self) -> Vec<u8> {
+        self.der
+    }
+}
+
+impl AsRef<[u8]> for Certificate {
+    fn as_ref(&self) -> &[u8] {
+        &self.der
+    }
+}
+
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Certificate")
+            .field("der_len", &self.der.len())
+            .finish()
     }
 }
 

@@ -1,11 +1,13 @@
 //! One accepted connection: the TLS handshake, if any, within its timeout, then the
 //! transport that serves it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
 
 use super::router::Router;
+use crate::request::Certificate;
 use crate::transport::limits::ConnectionLimits;
 use crate::transport::shutdown::Shutdown;
 use crate::transport::{self, BoxedIo, ServerTlsConfig};
@@ -32,14 +34,28 @@ impl<A: Send + 'static> Connection<A> {
                     stream = Box::pin(handshake) => stream,
                     () = self.shutdown.draining() => None,
                 };
-                match stream {
-                    Some(stream) => Box::new(stream),
-                    None => return,
+                let Some(stream) = stream else { return };
+                if let Some(certs) = peer_certs(&stream) {
+                    self.router = self.router.with_peer_certs(certs);
                 }
+                Box::new(stream)
             }
         };
         transport::serve_connection(io, self.router, self.limits, self.shutdown, self.alive).await;
     }
+}
+
+/// The certificate chain the client presented during the handshake, if any: read once
+/// per connection, then shared by its calls.
+fn peer_certs(stream: &tokio_rustls::server::TlsStream<TcpStream>) -> Option<Arc<[Certificate]>> {
+    let certs = stream.get_ref().1.peer_certificates()?;
+    if certs.is_empty() {
+        return None;
+    }
+    let certs = certs
+        .iter()
+        .map(|cert| Certificate::from_der(cert.as_ref()));
+    Some(certs.collect())
 }
 
 /// Completes the TLS handshake of an accepted connection; `None` if it fails or takes

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -9,6 +10,7 @@ use http_body::{Frame, SizeHint};
 use tokio::io::ReadHalf;
 
 use crate::codegen::BoxError;
+use crate::request::{Certificate, Peer};
 use crate::transport::BoxedIo;
 use crate::transport::http1::RequestBody;
 
@@ -18,7 +20,7 @@ use crate::transport::http1::RequestBody;
 pub struct IncomingBody {
     kind: Kind,
     /// The client at the other end of the connection, given to the handler.
-    remote_addr: Option<SocketAddr>,
+    peer: Peer,
 }
 
 #[derive(Debug)]
@@ -32,28 +34,37 @@ impl IncomingBody {
     pub(crate) fn http2(body: hyper::body::Incoming) -> IncomingBody {
         IncomingBody {
             kind: Kind::Http2(body),
-            remote_addr: None,
+            peer: Peer::default(),
         }
     }
 
     pub(crate) fn http1(body: RequestBody<ReadHalf<BoxedIo>>) -> IncomingBody {
         IncomingBody {
             kind: Kind::Http1(Box::new(body)),
-            remote_addr: None,
+            peer: Peer::default(),
         }
     }
 
-    /// This body, received from `remote_addr`.
-    pub(crate) fn with_remote_addr(self, remote_addr: Option<SocketAddr>) -> IncomingBody {
-        IncomingBody {
-            remote_addr,
-            ..self
-        }
+    /// This body, received from `peer`.
+    pub(crate) fn with_peer(self, peer: Peer) -> IncomingBody {
+        IncomingBody { peer, ..self }
+    }
+
+    /// Moves the peer out, for the handler's request: its certificates then cost no
+    /// second reference count.
+    pub(crate) fn take_peer(&mut self) -> Peer {
+        std::mem::take(&mut self.peer)
     }
 
     /// The client this body comes from, when the server knows it.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
-        self.remote_addr
+        self.peer.addr
+    }
+
+    /// The certificate chain the client presented over TLS, if any: see
+    /// [`Request::peer_certs`](crate::Request::peer_certs).
+    pub fn peer_certs(&self) -> Option<Arc<[Certificate]>> {
+        self.peer.certs.clone()
     }
 }
 

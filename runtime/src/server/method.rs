@@ -4,7 +4,6 @@
 use std::any::Any;
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -24,6 +23,7 @@ use crate::codec::{
     GRPC_ENCODING,
 };
 use crate::codegen::BoxError;
+use crate::request::Peer;
 use crate::streaming::{Direction, read_single_frame};
 use crate::timeout::WithinDeadline;
 use crate::{Body, MetadataMap, Request, Response, Status, Streaming, timeout};
@@ -46,7 +46,7 @@ struct CallHead {
     request_encoding: Option<Encoding>,
     /// Encodings the client accepts for responses.
     client_accepts: EncodingSet,
-    remote_addr: Option<SocketAddr>,
+    peer: Peer,
 }
 
 /// Why a request was refused before reaching its handler.
@@ -79,7 +79,7 @@ impl CallHead {
     /// Validates method, content type, timeout and encoding.
     fn parse(
         parts: http::request::Parts,
-        remote_addr: Option<SocketAddr>,
+        peer: Peer,
         config: &ServiceConfig,
     ) -> Result<CallHead, Rejection> {
         if parts.method != http::Method::POST {
@@ -124,7 +124,7 @@ impl CallHead {
             settings,
             request_encoding,
             client_accepts,
-            remote_addr,
+            peer,
         })
     }
 
@@ -134,7 +134,7 @@ impl CallHead {
             message,
             self.deadline,
             self.extensions,
-            self.remote_addr,
+            self.peer,
         )
     }
 
@@ -391,12 +391,13 @@ where
     C: FnOnce(CallHead, B) -> Fut,
     Fut: Future<Output = Result<http::Response<Body>, Status>>,
 {
-    let (parts, body) = request.into_parts();
-    // Only the server's own body type knows the peer.
-    let remote_addr = (&body as &dyn Any)
-        .downcast_ref::<IncomingBody>()
-        .and_then(IncomingBody::remote_addr);
-    match CallHead::parse(parts, remote_addr, config) {
+    let (parts, mut body) = request.into_parts();
+    // Only the server's own body type knows the peer; it moves to the request.
+    let peer = (&mut body as &mut dyn Any)
+        .downcast_mut::<IncomingBody>()
+        .map(IncomingBody::take_peer)
+        .unwrap_or_default();
+    match CallHead::parse(parts, peer, config) {
         Ok(head) => ServeCall::Running {
             call: timeout::within_deadline(head.deadline, call(head, body)),
         },

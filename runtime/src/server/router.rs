@@ -10,6 +10,7 @@ use super::IncomingBody;
 use super::method::unimplemented_response;
 use crate::Body;
 use crate::codegen::BoxFuture;
+use crate::request::{Certificate, Peer};
 
 /// The future of a routed call.
 pub(crate) type RouteFuture = BoxFuture<Result<http::Response<Body>, Infallible>>;
@@ -22,7 +23,7 @@ pub(crate) type Route = Box<dyn Fn(http::Request<IncomingBody>) -> RouteFuture +
 pub(crate) struct Router {
     routes: Arc<[(&'static str, Route)]>,
     /// The peer of the connection this router serves, given to every request.
-    remote_addr: Option<SocketAddr>,
+    peer: Peer,
 }
 
 impl Router {
@@ -30,7 +31,7 @@ impl Router {
     pub(crate) fn new(routes: Vec<(&'static str, Route)>) -> Router {
         Router {
             routes: routes.into(),
-            remote_addr: None,
+            peer: Peer::default(),
         }
     }
 
@@ -38,8 +39,17 @@ impl Router {
     pub(crate) fn for_connection(&self, remote_addr: SocketAddr) -> Router {
         Router {
             routes: Arc::clone(&self.routes),
-            remote_addr: Some(remote_addr),
+            peer: Peer {
+                addr: Some(remote_addr),
+                certs: None,
+            },
         }
+    }
+
+    /// This router, for a connection whose client presented `certs` over TLS.
+    pub(crate) fn with_peer_certs(mut self, certs: Arc<[Certificate]>) -> Router {
+        self.peer.certs = Some(certs);
+        self
     }
 
     fn find(&self, path: &str) -> Option<&Route> {
@@ -55,7 +65,8 @@ impl Router {
     /// Routes a request to the service its path names.
     pub(crate) fn route(&self, request: http::Request<IncomingBody>) -> RouteFuture {
         // The body carries the peer to the handler: cheaper than an extension per call.
-        let request = request.map(|body| body.with_remote_addr(self.remote_addr));
+        // Over TLS with a client certificate, this clones an `Arc`; otherwise it copies.
+        let request = request.map(|body| body.with_peer(self.peer.clone()));
         match self.find(request.uri().path()) {
             Some(route) => route(request),
             None => {

@@ -12,6 +12,7 @@ mod tls;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
+pub use crate::request::Certificate;
 pub use tls::{ClientTlsConfig, ServerTlsConfig};
 
 use self::detect::{Detected, Rewind, detect};
