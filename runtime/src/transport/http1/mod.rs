@@ -2,6 +2,8 @@
 //! trailing metadata as HTTP/1.1 trailers.
 
 pub(crate) mod client;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 #[cfg(test)]
 mod hyper_parity;
 mod request_body;

@@ -27,7 +27,7 @@ use crate::transport::shutdown::Shutdown;
 use crate::{Body, Status};
 
 /// Most of an unread request body skipped to keep a connection open; past that it closes.
-const MAX_SKIPPED_BODY: u64 = 64 * 1024;
+pub(super) const MAX_SKIPPED_BODY: u64 = 64 * 1024;
 /// How long skipping an unread request body may take.
 const SKIP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 /// Header lines parsed without allocating; a higher limit parses into the heap.
@@ -35,11 +35,11 @@ const INLINE_HEADERS: usize = crate::transport::limits::DEFAULT_HTTP1_MAX_HEADER
 
 /// A request head that could not be served, and the status to answer it with.
 #[derive(Debug)]
-struct BadRequest(StatusCode, &'static str);
+pub(super) struct BadRequest(pub(super) StatusCode, &'static str);
 
 /// A parsed request head.
 #[derive(Debug)]
-struct Head {
+pub(super) struct Head {
     request: http::request::Parts,
     framing: Framing,
     /// Whether the client accepts trailers (`TE: trailers`).
@@ -227,7 +227,10 @@ async fn read_head(
 
 /// Parses a request head at the start of `raw`: the head and its length, `None` while
 /// it is incomplete, or why it cannot be served.
-fn parse_head(raw: &[u8], limits: &ConnectionLimits) -> Result<Option<(Head, usize)>, BadRequest> {
+pub(super) fn parse_head(
+    raw: &[u8],
+    limits: &ConnectionLimits,
+) -> Result<Option<(Head, usize)>, BadRequest> {
     let bad = |text| BadRequest(StatusCode::BAD_REQUEST, text);
     let too_large = |text| BadRequest(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, text);
     let mut inline = [httparse::EMPTY_HEADER; INLINE_HEADERS];
