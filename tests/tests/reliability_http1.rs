@@ -154,64 +154,55 @@ async fn the_buffered_response_limit_is_configurable() {
     assert!(answer.response.contains("grpc-status: 8"), "{answer:?}");
 }
 
-#[tokio::test]
-async fn content_length_with_transfer_encoding_is_refused_and_closed() {
-    let server = default_server().await;
-    let body = chunked_message();
-    for framing in [
-        "content-length: 5\r\ntransfer-encoding: chunked\r\n",
-        "transfer-encoding: chunked\r\ncontent-length: 5\r\n",
-    ] {
-        // A second request rides behind: it must not be answered.
-        let mut raw = framed(framing, &body);
+/// Sends a request with each of `framings` and `body`, followed by a second request, and
+/// checks that each gets 400 and a closed connection: the second is never answered.
+async fn assert_refused(server: &TestServer, framings: &[&str], body: &[u8]) {
+    for framing in framings {
+        let mut raw = framed(framing, body);
         raw.extend_from_slice(b"GET /smuggled HTTP/1.1\r\nhost: t\r\n\r\n");
         let answer = http1_attack(server.addr, raw).await;
-        assert!(answer.response.starts_with("HTTP/1.1 400"), "{answer:?}");
-        assert_eq!(responses(&answer.response), 1, "{answer:?}");
+        assert!(
+            answer.response.starts_with("HTTP/1.1 400"),
+            "{framing}: {answer:?}"
+        );
+        assert_eq!(responses(&answer.response), 1, "{framing}: {answer:?}");
     }
-    assert_still_serves(&server).await;
+    assert_still_serves(server).await;
+}
+
+#[tokio::test]
+async fn content_length_with_transfer_encoding_is_refused_and_closed() {
+    let framings = [
+        "content-length: 5\r\ntransfer-encoding: chunked\r\n",
+        "transfer-encoding: chunked\r\ncontent-length: 5\r\n",
+    ];
+    assert_refused(&default_server().await, &framings, &chunked_message()).await;
 }
 
 #[tokio::test]
 async fn ambiguous_content_lengths_are_refused() {
-    let server = default_server().await;
-    for framing in [
+    let framings = [
         "content-length: 5\r\ncontent-length: 6\r\n",
         "content-length: +5\r\n",
         "content-length: -5\r\n",
         "content-length: 5, 5\r\n",
         "content-length: 0x5\r\n",
         "content-length: 99999999999999999999999\r\n",
-    ] {
-        let answer = http1_attack(server.addr, framed(framing, b"hello")).await;
-        assert!(
-            answer.response.starts_with("HTTP/1.1 400"),
-            "{framing}: {answer:?}"
-        );
-        assert_eq!(responses(&answer.response), 1);
-    }
-    assert_still_serves(&server).await;
+    ];
+    assert_refused(&default_server().await, &framings, b"hello").await;
 }
 
 #[tokio::test]
 async fn chunked_must_be_the_only_and_final_transfer_coding() {
-    let server = default_server().await;
-    for framing in [
+    let framings = [
         "transfer-encoding: chunked\r\ntransfer-encoding: identity\r\n",
         "transfer-encoding: chunked, identity\r\n",
         "transfer-encoding: gzip, chunked\r\n",
         "transfer-encoding: chunked, chunked\r\n",
         "transfer-encoding: identity\r\n",
         "transfer-encoding: chunked,\r\n",
-    ] {
-        let answer = http1_attack(server.addr, framed(framing, &chunked_message())).await;
-        assert!(
-            answer.response.starts_with("HTTP/1.1 400"),
-            "{framing}: {answer:?}"
-        );
-        assert_eq!(responses(&answer.response), 1);
-    }
-    assert_still_serves(&server).await;
+    ];
+    assert_refused(&default_server().await, &framings, &chunked_message()).await;
 }
 
 #[tokio::test]
