@@ -93,7 +93,7 @@ impl<T> Request<T> {
 
     /// For a request received by [`Server`](crate::Server), the client's address.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
-        self.peer.addr
+        self.peer.addr()
     }
 
     /// For a request received by [`Server`](crate::Server) over TLS, the certificate
@@ -103,7 +103,7 @@ impl<T> Request<T> {
     ///
     /// The chain is shared by every call of the connection: this clones an [`Arc`].
     pub fn peer_certs(&self) -> Option<Arc<[Certificate]>> {
-        self.peer.certs.clone()
+        self.peer.certs()
     }
 
     /// Sets a timeout for an outgoing call, counted from when the call is sent. The peer
@@ -192,13 +192,34 @@ impl<T> Request<T> {
 
 /// Who sent a request received by the server: the address and TLS certificates of its
 /// connection. Router, body and request carry it from the accept loop to the handler.
+///
+/// One pointer, shared by the connection's calls: every call's future holds it, and a
+/// wider value there costs more than a reference count.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Peer {
+pub(crate) struct Peer(Option<Arc<PeerInfo>>);
+
+#[derive(Debug)]
+struct PeerInfo {
+    addr: SocketAddr,
+    /// `None` when the connection is cleartext or the client sent no certificate.
+    certs: Option<Arc<[Certificate]>>,
+}
+
+impl Peer {
+    /// The client at `addr`, with the certificate chain it presented, if any.
+    pub(crate) fn new(addr: SocketAddr, certs: Option<Arc<[Certificate]>>) -> Peer {
+        Peer(Some(Arc::new(PeerInfo { addr, certs })))
+    }
+
     /// The client's address.
-    pub(crate) addr: Option<SocketAddr>,
-    /// The client's certificate chain, shared by the connection's calls: `None` when the
-    /// connection is cleartext or the client sent none.
-    pub(crate) certs: Option<Arc<[Certificate]>>,
+    pub(crate) fn addr(&self) -> Option<SocketAddr> {
+        self.0.as_ref().map(|info| info.addr)
+    }
+
+    /// The client's certificate chain.
+    pub(crate) fn certs(&self) -> Option<Arc<[Certificate]>> {
+        self.0.as_ref()?.certs.clone()
+    }
 }
 
 /// An X.509 certificate in DER, as a TLS peer presented it.

@@ -1,6 +1,7 @@
 //! One accepted connection: the TLS handshake, if any, within its timeout, then the
 //! transport that serves it.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +15,10 @@ use crate::transport::{self, BoxedIo, ServerTlsConfig};
 
 /// An accepted connection and what serving it needs.
 pub(super) struct Connection<A> {
+    /// The server's router, made this connection's once its peer is known.
     pub(super) router: Router,
+    /// The client's address.
+    pub(super) remote_addr: SocketAddr,
     pub(super) tls: Option<ServerTlsConfig>,
     pub(super) tls_handshake_timeout: Duration,
     pub(super) limits: ConnectionLimits,
@@ -26,6 +30,7 @@ pub(super) struct Connection<A> {
 impl<A: Send + 'static> Connection<A> {
     /// Serves the connection until it ends.
     pub(super) async fn serve(mut self, stream: TcpStream) {
+        let mut certs = None;
         let io: BoxedIo = match &self.tls {
             None => Box::new(stream),
             Some(tls) => {
@@ -35,13 +40,12 @@ impl<A: Send + 'static> Connection<A> {
                     () = self.shutdown.draining() => None,
                 };
                 let Some(stream) = stream else { return };
-                if let Some(certs) = peer_certs(&stream) {
-                    self.router = self.router.with_peer_certs(certs);
-                }
+                certs = peer_certs(&stream);
                 Box::new(stream)
             }
         };
-        transport::serve_connection(io, self.router, self.limits, self.shutdown, self.alive).await;
+        let router = self.router.for_connection(self.remote_addr, certs);
+        transport::serve_connection(io, router, self.limits, self.shutdown, self.alive).await;
     }
 }
 

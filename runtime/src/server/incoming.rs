@@ -58,13 +58,13 @@ impl IncomingBody {
 
     /// The client this body comes from, when the server knows it.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
-        self.peer.addr
+        self.peer.addr()
     }
 
     /// The certificate chain the client presented over TLS, if any: see
     /// [`Request::peer_certs`](crate::Request::peer_certs).
     pub fn peer_certs(&self) -> Option<Arc<[Certificate]>> {
-        self.peer.certs.clone()
+        self.peer.certs()
     }
 }
 

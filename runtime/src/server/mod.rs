@@ -269,7 +269,8 @@ impl Server {
             };
             let _ = stream.set_nodelay(true);
             let connection = Connection {
-                router: router.for_connection(peer),
+                router: router.clone(),
+                remote_addr: peer,
                 tls: self.tls.clone(),
                 tls_handshake_timeout: self.tls_handshake_timeout,
                 limits: self.limits,

@@ -35,21 +35,17 @@ impl Router {
         }
     }
 
-    /// This router, for a connection from `remote_addr`.
-    pub(crate) fn for_connection(&self, remote_addr: SocketAddr) -> Router {
+    /// This router, for a connection from `remote_addr`, whose client presented `certs`
+    /// over TLS.
+    pub(crate) fn for_connection(
+        &self,
+        remote_addr: SocketAddr,
+        certs: Option<Arc<[Certificate]>>,
+    ) -> Router {
         Router {
             routes: Arc::clone(&self.routes),
-            peer: Peer {
-                addr: Some(remote_addr),
-                certs: None,
-            },
+            peer: Peer::new(remote_addr, certs),
         }
-    }
-
-    /// This router, for a connection whose client presented `certs` over TLS.
-    pub(crate) fn with_peer_certs(mut self, certs: Arc<[Certificate]>) -> Router {
-        self.peer.certs = Some(certs);
-        self
     }
 
     fn find(&self, path: &str) -> Option<&Route> {
@@ -65,7 +61,6 @@ impl Router {
     /// Routes a request to the service its path names.
     pub(crate) fn route(&self, request: http::Request<IncomingBody>) -> RouteFuture {
         // The body carries the peer to the handler: cheaper than an extension per call.
-        // Over TLS with a client certificate, this clones an `Arc`; otherwise it copies.
         let request = request.map(|body| body.with_peer(self.peer.clone()));
         match self.find(request.uri().path()) {
             Some(route) => route(request),
