@@ -48,9 +48,14 @@ pub(crate) fn decode_base64(raw: &[u8]) -> Result<Bytes, MetadataError> {
     let mut out = Vec::new();
     for part in raw.split(|&b| b == b',') {
         let part = part.trim_ascii();
+        let start = out.len();
         BASE64
             .decode_vec(part, &mut out)
-            .or_else(|_| general_purpose::URL_SAFE_NO_PAD.decode_vec(part, &mut out))
+            .or_else(|_| {
+                // A failed decode_vec leaves its zero-filled scratch space in `out`.
+                out.truncate(start);
+                general_purpose::URL_SAFE_NO_PAD.decode_vec(part, &mut out)
+            })
             .map_err(|_| MetadataError::InvalidBase64)?;
     }
     Ok(Bytes::from(out))
@@ -360,6 +365,13 @@ mod tests {
         assert_eq!(decode_base64(b"AQ==").unwrap(), &b"\x01"[..]);
         assert_eq!(decode_base64(b"AQ, Ag==").unwrap(), &b"\x01\x02"[..]);
         assert_eq!(decode_base64(b"!!"), Err(MetadataError::InvalidBase64));
+    }
+
+    #[test]
+    fn url_safe_binary_values_decode_without_leftovers() {
+        // Found by fuzz/fuzz_targets/metadata.rs: the failed standard decode left zeros.
+        assert_eq!(decode_base64(b"__8").unwrap(), &b"\xff\xff"[..]);
+        assert_eq!(decode_base64(b"AQ,-_8").unwrap(), &b"\x01\xfb\xff"[..]);
     }
 
     #[test]
