@@ -271,11 +271,7 @@ fn parse_chunk_size(line: &[u8]) -> Option<u64> {
         .iter()
         .position(|b| !b.is_ascii_hexdigit())
         .unwrap_or(line.len());
-    let rest = &line[digits..];
-    let rest = &rest[rest
-        .iter()
-        .take_while(|&&b| b == b' ' || b == b'\t')
-        .count()..];
+    let rest = trim_whitespace(&line[digits..]);
     if digits == 0 || !(rest.is_empty() || rest[0] == b';') {
         return None;
     }
@@ -325,6 +321,20 @@ fn take_line(buf: &mut BytesMut, max: usize) -> Result<Option<BytesMut>, LineErr
     Ok(Some(line))
 }
 
+/// `bytes` without the optional whitespace (spaces and tabs) around it.
+pub(super) fn trim_whitespace(bytes: &[u8]) -> &[u8] {
+    let is_space = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = bytes
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |at| at + 1);
+    &bytes[start..end]
+}
+
 fn malformed(what: &str) -> Status {
     Status::internal(format!("malformed HTTP/1.1 request body: {what}"))
 }
@@ -334,17 +344,7 @@ fn malformed(what: &str) -> Status {
 fn parse_trailer(line: &[u8]) -> Option<(http::HeaderName, http::HeaderValue)> {
     let colon = line.iter().position(|&b| b == b':')?;
     let name = http::HeaderName::from_bytes(&line[..colon]).ok()?;
-    let is_space = |b: &u8| *b == b' ' || *b == b'\t';
-    let value = &line[colon + 1..];
-    let start = value
-        .iter()
-        .position(|b| !is_space(b))
-        .unwrap_or(value.len());
-    let end = value
-        .iter()
-        .rposition(|b| !is_space(b))
-        .map_or(start, |at| at + 1);
-    let value = http::HeaderValue::from_bytes(&value[start..end]).ok()?;
+    let value = http::HeaderValue::from_bytes(trim_whitespace(&line[colon + 1..])).ok()?;
     Some((name, value))
 }
 
@@ -461,6 +461,46 @@ mod tests {
         .await;
         assert_eq!(body.unwrap(), b"hello world");
         assert!(returned);
+    }
+
+    #[tokio::test]
+    async fn trailer_sections_are_read_in_a_loop_within_their_limits() {
+        let decode = |trailers: String, limits: BodyLimits| async move {
+            let input = format!("1\r\na\r\n0\r\n{trailers}\r\n").into_bytes();
+            let reader = Reader {
+                io: &input[..],
+                buf: BytesMut::new(),
+            };
+            let (body, _) = RequestBody::new(reader, Framing::Chunked, limits);
+            body.collect()
+                .await
+                .map(|body| body.trailers().map_or(0, HeaderMap::len))
+        };
+        let lines = |count| "x: 1\r\n".repeat(count);
+        // Far more lines than recursion could survive, with the limits lifted.
+        let unlimited = BodyLimits {
+            max_trailers: usize::MAX,
+            max_trailer_bytes: usize::MAX,
+            ..BodyLimits::default()
+        };
+        assert_eq!(decode(lines(100_000), unlimited).await.unwrap(), 100_000);
+        let limits = BodyLimits::default();
+        assert_eq!(decode(lines(100), limits).await.unwrap(), 100);
+        let status = decode(lines(101), limits).await.unwrap_err();
+        assert_eq!(status.code(), crate::Code::ResourceExhausted);
+        let long = format!("x: {}\r\n", "v".repeat(limits.max_trailer_bytes));
+        let status = decode(long, limits).await.unwrap_err();
+        assert_eq!(status.code(), crate::Code::ResourceExhausted);
+    }
+
+    #[test]
+    fn chunk_size_lines_parse_as_hyper_reads_them() {
+        assert_eq!(parse_chunk_size(b"1f"), Some(31));
+        assert_eq!(parse_chunk_size(b"00A \t;ext=1"), Some(10));
+        assert_eq!(parse_chunk_size(b";ext"), None);
+        assert_eq!(parse_chunk_size(b"5 5"), None);
+        assert_eq!(parse_chunk_size(b"-5"), None);
+        assert_eq!(parse_chunk_size(b"fffffffffffffffff"), None);
     }
 
     #[tokio::test]

@@ -18,7 +18,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use super::request_body::{Framing, Leftover, Reader, RequestBody};
+use super::request_body::{Framing, Leftover, Reader, RequestBody, trim_whitespace};
 use crate::server::IncomingBody;
 use crate::server::router::Router;
 use crate::transport::BoxedIo;
@@ -305,20 +305,6 @@ fn has_token(value: &HeaderValue, token: &str) -> bool {
         .as_bytes()
         .split(|&b| b == b',')
         .any(|part| trim_whitespace(part).eq_ignore_ascii_case(token.as_bytes()))
-}
-
-/// `bytes` without the optional whitespace (spaces and tabs) around it.
-fn trim_whitespace(bytes: &[u8]) -> &[u8] {
-    let is_space = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = bytes
-        .iter()
-        .position(|b| !is_space(b))
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !is_space(b))
-        .map_or(start, |at| at + 1);
-    &bytes[start..end]
 }
 
 /// The body framing of a request (RFC 9112, section 6): chunked, a content length, or
