@@ -14,6 +14,9 @@ pub mod client;
 pub mod codec;
 pub mod codegen;
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod metadata;
 mod request;
 mod response;

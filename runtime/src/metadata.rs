@@ -21,7 +21,7 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// Headers owned by the transport or the gRPC protocol, never exposed as metadata.
-const TRANSPORT_HEADERS: &[&str] = &[
+pub(crate) const TRANSPORT_HEADERS: &[&str] = &[
     "content-type",
     "te",
     "connection",
