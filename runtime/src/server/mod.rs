@@ -264,7 +264,8 @@ impl Server {
                 }
             };
             let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-                tracing::warn!(%peer, "connection refused: max_connections reached");
+                // Debug, not warn: a flood of refusals must not flood the log too.
+                tracing::debug!(%peer, "connection refused: max_connections reached");
                 continue;
             };
             let _ = stream.set_nodelay(true);
