@@ -68,11 +68,11 @@ pub(crate) async fn serve_connection(
         Err(_) => return tracing::debug!("connection sent no request in time"),
     };
     match detected {
-        Detected::Http2(preface) => drop(tokio::spawn(async move {
+        Detected::Http2(preface) => {
             let io = Rewind::new(preface, io);
-            let served = http2::serve_connection(io, router, &limits, shutdown.clone());
-            log_end(until_closing(served, shutdown).await, alive);
-        })),
+            let served = http2::serve_connection(io, router, &limits, shutdown);
+            drop(tokio::spawn(async move { log_end(served.await, alive) }));
+        }
         Detected::Http1(start) => drop(tokio::spawn(async move {
             let served = http1::server::serve_connection(
                 io,
@@ -82,7 +82,8 @@ pub(crate) async fn serve_connection(
                 head_deadline,
                 shutdown.clone(),
             );
-            log_end(until_closing(served, shutdown).await, alive);
+            // Boxed so that the selection below does not hold a second copy of it.
+            log_end(until_closing(Box::pin(served), shutdown).await, alive);
         })),
     }
 }
