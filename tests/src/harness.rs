@@ -6,18 +6,61 @@ use rsrpc::Server;
 use rsrpc::server::ServiceConfig;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 use crate::e2e::echo_client::EchoClient;
 use crate::e2e::echo_server::EchoServer;
 use crate::echo::EchoService;
 
-/// A running test server; it shuts down when dropped.
+/// Any server, running on an ephemeral port of 127.0.0.1 until it is shut down or
+/// dropped.
+pub struct Serving {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    served: JoinHandle<Result<(), rsrpc::Error>>,
+}
+
+impl Serving {
+    /// Serves `server`, its services added, on an ephemeral port.
+    pub async fn start(server: Server) -> Serving {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let served = tokio::spawn(server.serve_with_listener(listener, async {
+            let _ = stopped.await;
+        }));
+        Serving {
+            addr,
+            stop: Some(stop),
+            served,
+        }
+    }
+
+    /// Starts the graceful shutdown.
+    pub fn trigger_shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// Waits for the shutdown to finish; fails if it takes longer than `bound`.
+    pub async fn finished_within(self, bound: std::time::Duration) {
+        tokio::time::timeout(bound, self.served)
+            .await
+            .expect("the shutdown finishes")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// A running test server of an [`EchoService`]; it shuts down when dropped.
 pub struct TestServer {
     /// The address it listens on.
     pub addr: SocketAddr,
-    /// The service it serves, when it serves an [`EchoService`].
+    /// The service it serves.
     pub service: EchoService,
-    _shutdown: oneshot::Sender<()>,
+    serving: Serving,
 }
 
 impl TestServer {
@@ -32,22 +75,23 @@ impl TestServer {
         service: EchoService,
         config: ServiceConfig,
     ) -> TestServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (shutdown, signal) = oneshot::channel::<()>();
         let echo = EchoServer::new(service.clone()).with_config(config);
-        tokio::spawn(
-            server
-                .add_service(echo)
-                .serve_with_listener(listener, async {
-                    let _ = signal.await;
-                }),
-        );
+        let serving = Serving::start(server.add_service(echo)).await;
         TestServer {
-            addr,
+            addr: serving.addr,
             service,
-            _shutdown: shutdown,
+            serving,
         }
+    }
+
+    /// Starts the graceful shutdown.
+    pub fn trigger_shutdown(&mut self) {
+        self.serving.trigger_shutdown();
+    }
+
+    /// Waits for the shutdown to finish; fails if it takes longer than `bound`.
+    pub async fn finished_within(self, bound: std::time::Duration) {
+        self.serving.finished_within(bound).await;
     }
 
     /// `http://` and the address.

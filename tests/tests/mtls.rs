@@ -1,8 +1,6 @@
 //! Mutual TLS: servers that require (or accept) client certificates, over HTTP/2 and
 //! HTTP/1.1, and handlers that read the certificate the client presented.
 
-use std::net::SocketAddr;
-
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
 };
@@ -11,9 +9,7 @@ use rsrpc::{Channel, Code, Request, Response, Server, Status, Streaming};
 use rsrpc_tests::e2e::echo_client::EchoClient;
 use rsrpc_tests::e2e::echo_server::{Echo, EchoServer};
 use rsrpc_tests::e2e::{EchoReply, EchoRequest};
-use rsrpc_tests::harness::text;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use rsrpc_tests::harness::{Serving, text};
 
 const VERSIONS: [HttpVersion; 2] = [HttpVersion::Http2, HttpVersion::Http1];
 
@@ -157,35 +153,20 @@ impl Echo for PeerReport {
 }
 
 /// A running [`PeerReport`] server; it shuts down when dropped.
-struct ReportServer {
-    addr: SocketAddr,
-    _shutdown: oneshot::Sender<()>,
-}
+struct ReportServer(Serving);
 
 impl ReportServer {
     async fn start(tls: Option<ServerTlsConfig>) -> ReportServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (shutdown, signal) = oneshot::channel::<()>();
         let mut server = Server::builder();
         if let Some(tls) = tls {
             server = server.tls_config(tls);
         }
-        let served = server
-            .add_service(EchoServer::new(PeerReport))
-            .serve_with_listener(listener, async {
-                let _ = signal.await;
-            });
-        tokio::spawn(served);
-        ReportServer {
-            addr,
-            _shutdown: shutdown,
-        }
+        ReportServer(Serving::start(server.add_service(EchoServer::new(PeerReport))).await)
     }
 
     /// A client over TLS with `tls`, speaking `version`; it connects on its first call.
     fn client(&self, tls: ClientTlsConfig, version: HttpVersion) -> EchoClient {
-        let url = format!("https://localhost:{}", self.addr.port());
+        let url = format!("https://localhost:{}", self.0.addr.port());
         let channel = Channel::builder(url)
             .unwrap()
             .http_version(version)
@@ -279,7 +260,7 @@ async fn without_client_ca_certificates_are_not_asked_for() {
 #[tokio::test]
 async fn cleartext_calls_have_no_certificate() {
     let server = ReportServer::start(None).await;
-    let url = format!("http://{}", server.addr);
+    let url = format!("http://{}", server.0.addr);
     for version in VERSIONS {
         let channel = Channel::builder(url.as_str())
             .unwrap()

@@ -18,7 +18,9 @@ use rsrpc_tests::e2e::echo_server::{Echo, EchoServer};
 use rsrpc_tests::e2e::{EchoReply, EchoRequest};
 use rsrpc_tests::echo::EchoService;
 use rsrpc_tests::h2_raw::{self, RawConnection, Sent, error, flag, kind, setting, summary};
-use rsrpc_tests::harness::{RawResponse, TestServer, default_server, frame, raw_call, text};
+use rsrpc_tests::harness::{
+    RawResponse, Serving, TestServer, default_server, frame, raw_call, text,
+};
 use tokio::sync::Notify;
 
 /// Liveness bound: every answer a test waits for must come within this.
@@ -216,26 +218,17 @@ impl Echo for Counting {
 struct CountingServer {
     addr: SocketAddr,
     counts: Arc<Counts>,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _serving: Serving,
 }
 
 async fn counting_server() -> CountingServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let service = Counting::default();
     let counts = Arc::clone(&service.counts);
-    let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(
-        Server::builder()
-            .add_service(EchoServer::new(service))
-            .serve_with_listener(listener, async {
-                let _ = signal.await;
-            }),
-    );
+    let serving = Serving::start(Server::builder().add_service(EchoServer::new(service))).await;
     CountingServer {
-        addr,
+        addr: serving.addr,
         counts,
-        _shutdown: shutdown,
+        _serving: serving,
     }
 }
 

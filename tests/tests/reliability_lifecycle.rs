@@ -8,78 +8,21 @@ use std::time::{Duration, Instant};
 
 use prost::Message;
 use rsrpc::Server;
+use rsrpc::server::ServiceConfig;
 use rsrpc_tests::e2e::EchoRequest;
-use rsrpc_tests::e2e::echo_client::EchoClient;
-use rsrpc_tests::e2e::echo_server::EchoServer;
 use rsrpc_tests::echo::EchoService;
-use rsrpc_tests::harness::{frame, text};
+use rsrpc_tests::harness::{TestServer, frame, text};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::net::TcpStream;
 
 /// Long enough for anything that should happen at all.
 const PATIENCE: Duration = Duration::from_secs(10);
 /// A timeout short enough for tests to wait out.
 const SHORT: Duration = Duration::from_millis(300);
 
-/// A server whose shutdown a test triggers and waits for.
-struct Running {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    served: JoinHandle<Result<(), rsrpc::Error>>,
-}
-
-impl Running {
-    async fn start(builder: Server) -> Running {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let served = tokio::spawn(
-            builder
-                .add_service(EchoServer::new(EchoService::default()))
-                .serve_with_listener(listener, async {
-                    let _ = stopped.await;
-                }),
-        );
-        Running {
-            addr,
-            stop: Some(stop),
-            served,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    async fn client(&self) -> EchoClient {
-        EchoClient::connect(self.url()).await.unwrap()
-    }
-
-    async fn http1_client(&self) -> EchoClient {
-        let channel = rsrpc::Channel::builder(self.url())
-            .unwrap()
-            .http_version(rsrpc::transport::HttpVersion::Http1)
-            .connect()
-            .await
-            .unwrap();
-        EchoClient::new(channel)
-    }
-
-    /// Starts the shutdown.
-    fn trigger_shutdown(&mut self) {
-        let _ = self.stop.take().unwrap().send(());
-    }
-
-    /// Waits for the shutdown to finish; fails if it takes longer than `bound`.
-    async fn finished_within(self, bound: Duration) {
-        tokio::time::timeout(bound, self.served)
-            .await
-            .expect("the shutdown finishes")
-            .unwrap()
-            .unwrap();
-    }
+/// A server of a fresh echo service, built on `builder`.
+async fn start(builder: Server) -> TestServer {
+    TestServer::start_with(builder, EchoService::default(), ServiceConfig::default()).await
 }
 
 /// Reads until the server closes the connection; fails if it stays open past `bound`.
@@ -126,8 +69,8 @@ async fn one_call_then_idle(addr: SocketAddr) -> TcpStream {
     stream
 }
 
-async fn assert_serves(running: &Running) {
-    for client in [running.client().await, running.http1_client().await] {
+async fn assert_serves(running: &TestServer) {
+    for client in [running.client().await, running.http1_client(1).await] {
         let reply = client.unary(text("ok")).await.unwrap();
         assert_eq!(reply.get_ref().text, "ok");
     }
@@ -135,7 +78,7 @@ async fn assert_serves(running: &Running) {
 
 #[tokio::test]
 async fn a_silent_connection_is_closed_by_the_header_read_timeout() {
-    let running = Running::start(Server::builder().header_read_timeout(SHORT)).await;
+    let running = start(Server::builder().header_read_timeout(SHORT)).await;
     let mut stream = TcpStream::connect(running.addr).await.unwrap();
     assert_eq!(read_until_closed(&mut stream, PATIENCE).await, "");
     assert_serves(&running).await;
@@ -143,7 +86,7 @@ async fn a_silent_connection_is_closed_by_the_header_read_timeout() {
 
 #[tokio::test]
 async fn a_connection_that_stops_inside_the_http2_preface_is_closed() {
-    let running = Running::start(Server::builder().header_read_timeout(SHORT)).await;
+    let running = start(Server::builder().header_read_timeout(SHORT)).await;
     let mut stream = TcpStream::connect(running.addr).await.unwrap();
     stream.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
     assert_eq!(read_until_closed(&mut stream, PATIENCE).await, "");
@@ -152,7 +95,7 @@ async fn a_connection_that_stops_inside_the_http2_preface_is_closed() {
 
 #[tokio::test]
 async fn a_half_sent_head_gets_408_and_is_closed() {
-    let running = Running::start(Server::builder().header_read_timeout(SHORT)).await;
+    let running = start(Server::builder().header_read_timeout(SHORT)).await;
     let mut stream = TcpStream::connect(running.addr).await.unwrap();
     stream
         .write_all(b"POST /e2e.Echo/Unary HTTP/1.1\r\nhost: t\r\n")
@@ -165,7 +108,7 @@ async fn a_half_sent_head_gets_408_and_is_closed() {
 
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed() {
-    let running = Running::start(Server::builder().http1_idle_timeout(SHORT)).await;
+    let running = start(Server::builder().http1_idle_timeout(SHORT)).await;
     let mut stream = one_call_then_idle(running.addr).await;
     assert_eq!(read_until_closed(&mut stream, PATIENCE).await, "");
     assert_serves(&running).await;
@@ -175,7 +118,7 @@ async fn an_idle_keep_alive_connection_is_closed() {
 async fn the_head_timeout_counts_from_the_first_byte_of_each_request() {
     // A second request whose head dribbles in is cut off like the first would be.
     let builder = Server::builder().header_read_timeout(SHORT);
-    let running = Running::start(builder).await;
+    let running = start(builder).await;
     let mut stream = one_call_then_idle(running.addr).await;
     stream
         .write_all(b"POST /e2e.Echo/Unary HTTP/1.1\r\n")
@@ -186,8 +129,8 @@ async fn the_head_timeout_counts_from_the_first_byte_of_each_request() {
 }
 
 /// Latencies of `calls` unary calls, half over HTTP/2 and half over HTTP/1.1, sorted.
-async fn latencies(running: &Running, calls: usize) -> Vec<Duration> {
-    let clients = [running.client().await, running.http1_client().await];
+async fn latencies(running: &TestServer, calls: usize) -> Vec<Duration> {
+    let clients = [running.client().await, running.http1_client(1).await];
     let mut seen = Vec::with_capacity(calls);
     for call in 0..calls {
         let started = Instant::now();
@@ -232,7 +175,7 @@ async fn slowloris(addr: SocketAddr) -> Duration {
 #[tokio::test]
 async fn slowloris_connections_are_closed_while_other_clients_keep_their_latency() {
     let timeout = Duration::from_secs(1);
-    let running = Running::start(Server::builder().header_read_timeout(timeout)).await;
+    let running = start(Server::builder().header_read_timeout(timeout)).await;
     let before = latencies(&running, 40).await;
     let attackers: Vec<_> = (0..500)
         .map(|_| tokio::spawn(slowloris(running.addr)))
@@ -265,7 +208,7 @@ async fn slowloris_connections_are_closed_while_other_clients_keep_their_latency
 
 #[tokio::test]
 async fn connections_past_max_connections_are_closed_at_once() {
-    let running = Running::start(Server::builder().max_connections(3)).await;
+    let running = start(Server::builder().max_connections(3)).await;
     let mut held = Vec::new();
     for _ in 0..3 {
         let stream = TcpStream::connect(running.addr).await.unwrap();
@@ -280,7 +223,7 @@ async fn connections_past_max_connections_are_closed_at_once() {
     // Once the held connections are gone, new ones are served again.
     let deadline = Instant::now() + PATIENCE;
     loop {
-        let client = running.http1_client().await;
+        let client = running.http1_client(1).await;
         match client.unary(text("again")).await {
             Ok(reply) => break assert_eq!(reply.get_ref().text, "again"),
             Err(_) if Instant::now() < deadline => {
@@ -293,7 +236,7 @@ async fn connections_past_max_connections_are_closed_at_once() {
 
 #[tokio::test]
 async fn max_concurrent_streams_is_advertised_to_http2_clients() {
-    let running = Running::start(Server::builder().max_concurrent_streams(7)).await;
+    let running = start(Server::builder().max_concurrent_streams(7)).await;
     let stream = TcpStream::connect(running.addr).await.unwrap();
     let (mut sender, mut connection) = h2::client::handshake(stream).await.unwrap();
     let call = async {
@@ -316,7 +259,7 @@ async fn max_concurrent_streams_is_advertised_to_http2_clients() {
 
 #[tokio::test]
 async fn shutdown_closes_a_silent_connection_at_once() {
-    let mut running = Running::start(Server::builder()).await;
+    let mut running = start(Server::builder()).await;
     let mut silent = TcpStream::connect(running.addr).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     running.trigger_shutdown();
@@ -327,7 +270,7 @@ async fn shutdown_closes_a_silent_connection_at_once() {
 
 #[tokio::test]
 async fn shutdown_closes_idle_http1_connections_at_once() {
-    let mut running = Running::start(Server::builder()).await;
+    let mut running = start(Server::builder()).await;
     let mut idle = one_call_then_idle(running.addr).await;
     running.trigger_shutdown();
     assert_eq!(read_until_closed(&mut idle, PATIENCE).await, "");
@@ -336,12 +279,12 @@ async fn shutdown_closes_idle_http1_connections_at_once() {
 
 #[tokio::test]
 async fn shutdown_lets_calls_under_way_finish() {
-    let mut running = Running::start(Server::builder()).await;
+    let mut running = start(Server::builder()).await;
     let slow = EchoRequest {
         sleep_ms: 500,
         ..text("slow")
     };
-    let calls: Vec<_> = [running.client().await, running.http1_client().await]
+    let calls: Vec<_> = [running.client().await, running.http1_client(1).await]
         .into_iter()
         .map(|client| {
             let slow = slow.clone();
@@ -359,7 +302,7 @@ async fn shutdown_lets_calls_under_way_finish() {
 #[tokio::test]
 async fn shutdown_is_bounded_when_an_http2_peer_never_answers() {
     let builder = Server::builder().graceful_shutdown_timeout(Duration::from_secs(1));
-    let mut running = Running::start(builder).await;
+    let mut running = start(builder).await;
     let mut mute = TcpStream::connect(running.addr).await.unwrap();
     // The preface and an empty SETTINGS frame; then the peer never reads nor acks.
     mute.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
@@ -373,7 +316,7 @@ async fn shutdown_is_bounded_when_an_http2_peer_never_answers() {
 #[tokio::test]
 async fn shutdown_closes_calls_that_outlast_the_drain() {
     let builder = Server::builder().graceful_shutdown_timeout(Duration::from_millis(500));
-    let mut running = Running::start(builder).await;
+    let mut running = start(builder).await;
     let client = running.client().await;
     let endless = EchoRequest {
         sleep_ms: 60_000,
