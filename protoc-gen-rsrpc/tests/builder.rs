@@ -4,7 +4,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{corpus_dir, corpus_protos, generate_corpus, read_files, run_protoc};
+use common::{
+    corpus_dir, corpus_protos, example_protos, examples_dir, generate, generate_corpus, read_files,
+};
 use protoc_gen_rsrpc::Builder;
 
 /// Compiles the corpus with `builder` into a fresh directory.
@@ -40,23 +42,14 @@ fn matches_the_plugin_with_defaults() {
 
 #[test]
 fn matches_the_plugin_on_the_examples() {
-    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/proto")
-        .canonicalize()
-        .unwrap();
-    let protos = [
-        examples.join("helloworld.proto"),
-        examples.join("route_guide.proto"),
-    ];
-    let from_plugin = tempfile::tempdir().unwrap();
-    let output = run_protoc(&protos, &examples, "", from_plugin.path());
-    assert!(output.status.success(), "{output:?}");
+    let examples = examples_dir();
+    let protos = example_protos();
+    let generated = generate(&protos, &examples, "");
     let from_builder = tempfile::tempdir().unwrap();
     protoc_gen_rsrpc::configure()
         .out_dir(from_builder.path())
         .compile(&protos, &[&examples])
         .unwrap();
-    let generated = read_files(from_plugin.path());
     assert_eq!(
         generated.keys().collect::<Vec<_>>(),
         ["helloworld.rs", "routeguide.rs"]

@@ -1,5 +1,9 @@
 //! Helpers shared by the integration tests: running protoc with the real
-//! plugin binary on the corpus, and reading back what it wrote.
+//! plugin binary on the corpus or the example protos, and reading back what
+//! it wrote.
+
+// Every test crate compiles its own copy of this module and uses only part of it.
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,6 +38,20 @@ fn collect_protos(dir: &Path, protos: &mut Vec<PathBuf>) {
     }
 }
 
+/// The include directory of the example protos, canonical like [`corpus_dir`].
+pub fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/proto")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The protos the examples crate compiles, as absolute paths.
+pub fn example_protos() -> [PathBuf; 2] {
+    let dir = examples_dir();
+    [dir.join("helloworld.proto"), dir.join("route_guide.proto")]
+}
+
 /// The plugin binary under test.
 pub fn plugin_bin() -> &'static str {
     env!("CARGO_BIN_EXE_protoc-gen-rsrpc")
@@ -60,8 +78,14 @@ pub fn run_protoc(protos: &[PathBuf], include: &Path, parameter: &str, out_dir: 
 /// Runs the plugin on the whole corpus, asserting success, and returns the
 /// generated files.
 pub fn generate_corpus(parameter: &str) -> BTreeMap<String, String> {
+    generate(&corpus_protos(), &corpus_dir(), parameter)
+}
+
+/// Runs the plugin on `protos` (found under `include`), asserting success,
+/// and returns the generated files.
+pub fn generate(protos: &[PathBuf], include: &Path, parameter: &str) -> BTreeMap<String, String> {
     let out = tempfile::tempdir().unwrap();
-    let output = run_protoc(&corpus_protos(), &corpus_dir(), parameter, out.path());
+    let output = run_protoc(protos, include, parameter, out.path());
     assert!(
         output.status.success(),
         "protoc failed with `{parameter}`: {}",
