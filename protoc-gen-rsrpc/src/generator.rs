@@ -280,7 +280,7 @@ mod tests {
         assert_eq!(names, ["b.c.rs"]);
         let content = response.file[0].content();
         assert!(content.starts_with(HEADER));
-        assert!(content.contains("rsrpc::Request<super::super::super::a::M>"));
+        assert!(content.contains("::rsrpc::Request<super::super::super::a::M>"));
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //! Each protobuf package becomes one `<package>.rs` file (`_.rs` for the
 //! empty package). Messages and enums come from prost-build; each service
 //! adds a `<service>_server` module (a trait to implement and a router) and
-//! a `<service>_client` module, which refer to the runtime as `rsrpc`.
+//! a `<service>_client` module, which refer to the runtime by absolute
+//! paths (`::rsrpc::...`), so that no item named `rsrpc` can shadow it.
 
 mod builder;
 mod generator;

@@ -73,7 +73,18 @@ fn generates_one_file_per_package_of_the_corpus() {
             "{name} keeps prost's header"
         );
         syn::parse_file(content).unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
+        assert!(
+            runtime_paths_are_absolute(content),
+            "{name} names the runtime by a relative path"
+        );
     }
+}
+
+/// Whether `code` names the runtime only as `::rsrpc::...`, a path no item
+/// of the user's named `rsrpc` can shadow.
+fn runtime_paths_are_absolute(code: &str) -> bool {
+    code.match_indices("rsrpc::")
+        .all(|(at, _)| code[..at].ends_with("::"))
 }
 
 #[test]
@@ -84,18 +95,18 @@ fn generates_the_service_contract() {
         "pub mod route_guide_server {",
         "pub trait RouteGuide: Send + Sync + 'static {",
         "/// Obtains the feature at a given position.",
-        "type ListFeaturesStream: rsrpc::codegen::Stream<",
-        "request: rsrpc::Request<rsrpc::Streaming<super::Point>>,",
+        "type ListFeaturesStream: ::rsrpc::codegen::Stream<",
+        "request: ::rsrpc::Request<::rsrpc::Streaming<super::Point>>,",
         "pub struct RouteGuideServer<T> {",
         "const NAME: &'static str = \"corpus.services.RouteGuide\";",
         "\"/corpus.services.RouteGuide/GetFeature\" => {",
-        "rsrpc::server::bidi_streaming(",
+        "::rsrpc::server::bidi_streaming(",
         "<T as RouteGuide>::route_chat(&inner, request).await",
-        "_ => Box::pin(rsrpc::server::unimplemented(request)),",
+        "_ => Box::pin(::rsrpc::server::unimplemented(request)),",
         "pub mod route_guide_client {",
         "pub struct RouteGuideClient {",
-        "request: impl rsrpc::IntoStreamingRequest<Message = super::Feature>,",
-        "-> Result<rsrpc::Response<rsrpc::Streaming<super::Feature>>, rsrpc::Status> {",
+        "request: impl ::rsrpc::IntoStreamingRequest<Message = super::Feature>,",
+        "::rsrpc::Response<::rsrpc::Streaming<super::Feature>>,\n            ::rsrpc::Status,",
         "/// See <https://example.com/points> for \\[details\\].",
         // Deprecation is marked, and allowed where the module uses it.
         "#[deprecated]\n        fn old_get_feature(",
@@ -128,7 +139,7 @@ fn escapes_keywords_and_renames_client_helpers() {
         "pub async fn with_config_rpc(",
         "pub async fn call(",
         "/// The response stream of [`Type::r#async`](Type::async).",
-        "-> Result<rsrpc::Response<super::Fn>, rsrpc::Status>",
+        "-> Result<::rsrpc::Response<super::Fn>, ::rsrpc::Status>",
         "pub mod crate_server {",
     ] {
         assert!(
@@ -142,16 +153,16 @@ fn escapes_keywords_and_renames_client_helpers() {
 fn resolves_imported_well_known_and_root_types() {
     let files = generate_corpus("");
     let relay = &files["corpus.a.rs"];
-    assert!(relay.contains("rsrpc::Request<rsrpc::Streaming<super::super::b::Item>>"));
+    assert!(relay.contains("::rsrpc::Request<::rsrpc::Streaming<super::super::b::Item>>"));
     let clock = &files["corpus.wkt.rs"];
-    assert!(clock.contains("request: rsrpc::Request<()>,"));
-    assert!(clock.contains("Item = Result<::prost_types::Timestamp, rsrpc::Status>,"));
-    assert!(clock.contains("impl rsrpc::IntoRequest<bool>"));
-    assert!(clock.contains("rsrpc::Response<::prost::alloc::string::String>"));
+    assert!(clock.contains("request: ::rsrpc::Request<()>,"));
+    assert!(clock.contains("Item = Result<::prost_types::Timestamp, ::rsrpc::Status>,"));
+    assert!(clock.contains("impl ::rsrpc::IntoRequest<bool>"));
+    assert!(clock.contains("::rsrpc::Response<::prost::alloc::string::String>"));
     let root = &files["_.rs"];
     assert!(root.contains("const NAME: &'static str = \"CorpusRoot\";"));
     assert!(root.contains("\"/CorpusRoot/Echo\" => {"));
-    assert!(root.contains("impl rsrpc::IntoRequest<super::corpus::services::Point>"));
+    assert!(root.contains("impl ::rsrpc::IntoRequest<super::corpus::services::Point>"));
 }
 
 #[test]
@@ -250,7 +261,7 @@ fn applies_message_options() {
     );
     let relay = &files["corpus.a.rs"];
     assert!(
-        relay.contains("impl rsrpc::IntoRequest<::corpus_b::Item>"),
+        relay.contains("impl ::rsrpc::IntoRequest<::corpus_b::Item>"),
         "{relay}"
     );
     let catalog = &files["corpus.b.rs"];
@@ -259,7 +270,7 @@ fn applies_message_options() {
         "extern messages are not generated"
     );
     assert!(
-        catalog.contains("impl rsrpc::IntoRequest<::corpus_b::ItemList>"),
+        catalog.contains("impl ::rsrpc::IntoRequest<::corpus_b::ItemList>"),
         "{catalog}"
     );
 }
@@ -268,7 +279,7 @@ fn applies_message_options() {
 fn compiles_well_known_types_relative_to_the_package() {
     let files = generate_corpus("compile_well_known_types");
     let clock = &files["corpus.wkt.rs"];
-    assert!(clock.contains("rsrpc::Request<super::super::super::google::protobuf::Empty>"));
+    assert!(clock.contains("::rsrpc::Request<super::super::super::google::protobuf::Empty>"));
     assert!(
         !files.contains_key("google.protobuf.rs"),
         "only requested packages are written"

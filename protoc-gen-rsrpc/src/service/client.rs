@@ -24,31 +24,31 @@ pub fn render(service: &ServiceModel) -> TokenStream {
             #deprecated
             #[derive(Debug, Clone)]
             pub struct #name {
-                inner: rsrpc::client::Grpc,
+                inner: ::rsrpc::client::Grpc,
             }
 
             impl #name {
                 /// Creates a client that sends calls over `channel`.
-                pub fn new(channel: rsrpc::Channel) -> Self {
-                    Self { inner: rsrpc::client::Grpc::new(channel) }
+                pub fn new(channel: ::rsrpc::Channel) -> Self {
+                    Self { inner: ::rsrpc::client::Grpc::new(channel) }
                 }
 
                 /// Connects to `destination` (e.g. `"http://127.0.0.1:50051"`) over HTTP/2.
-                pub async fn connect<D>(destination: D) -> Result<Self, rsrpc::Error>
+                pub async fn connect<D>(destination: D) -> Result<Self, ::rsrpc::Error>
                 where
-                    D: TryInto<rsrpc::codegen::http::Uri>,
-                    D::Error: Into<rsrpc::codegen::BoxError>,
+                    D: TryInto<::rsrpc::codegen::http::Uri>,
+                    D::Error: Into<::rsrpc::codegen::BoxError>,
                 {
-                    rsrpc::Channel::connect(destination).await.map(Self::new)
+                    ::rsrpc::Channel::connect(destination).await.map(Self::new)
                 }
 
                 /// Applies limits, a default timeout and other settings to every call.
-                pub fn with_config(self, config: rsrpc::client::ClientConfig) -> Self {
+                pub fn with_config(self, config: ::rsrpc::client::ClientConfig) -> Self {
                     Self { inner: self.inner.with_config(config) }
                 }
 
                 /// Returns the underlying call dispatcher.
-                pub fn into_inner(self) -> rsrpc::client::Grpc {
+                pub fn into_inner(self) -> ::rsrpc::client::Grpc {
                     self.inner
                 }
 
@@ -68,17 +68,17 @@ fn client_method(method: &MethodModel) -> TokenStream {
     let deprecated = method.deprecated_attribute();
     let (request_type, into_request) = if method.kind.client_streams() {
         (
-            quote! { impl rsrpc::IntoStreamingRequest<Message = #input> },
+            quote! { impl ::rsrpc::IntoStreamingRequest<Message = #input> },
             quote! { into_streaming_request },
         )
     } else {
         (
-            quote! { impl rsrpc::IntoRequest<#input> },
+            quote! { impl ::rsrpc::IntoRequest<#input> },
             quote! { into_request },
         )
     };
     let response = if method.kind.server_streams() {
-        quote! { rsrpc::Streaming<#output> }
+        quote! { ::rsrpc::Streaming<#output> }
     } else {
         quote! { #output }
     };
@@ -86,7 +86,7 @@ fn client_method(method: &MethodModel) -> TokenStream {
         #docs
         #deprecated
         pub async fn #name(&self, request: #request_type)
-            -> Result<rsrpc::Response<#response>, rsrpc::Status>
+            -> Result<::rsrpc::Response<#response>, ::rsrpc::Status>
         {
             self.inner.#call(request.#into_request(), #route).await
         }

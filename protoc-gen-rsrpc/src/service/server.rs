@@ -52,9 +52,9 @@ fn trait_method(service: &ServiceModel, method: &MethodModel) -> TokenStream {
     let docs = docs::attributes(&docs::lines_or(&method.docs, &fallback));
     let deprecated = method.deprecated_attribute();
     let request = if method.kind.client_streams() {
-        quote! { rsrpc::Request<rsrpc::Streaming<#input>> }
+        quote! { ::rsrpc::Request<::rsrpc::Streaming<#input>> }
     } else {
-        quote! { rsrpc::Request<#input> }
+        quote! { ::rsrpc::Request<#input> }
     };
     let (stream_type, response) = if method.kind.server_streams() {
         let stream = &method.stream_ident;
@@ -64,7 +64,7 @@ fn trait_method(service: &ServiceModel, method: &MethodModel) -> TokenStream {
         ));
         let stream_type = quote! {
             #stream_doc
-            type #stream: rsrpc::codegen::Stream<Item = Result<#output, rsrpc::Status>> + Send + 'static;
+            type #stream: ::rsrpc::codegen::Stream<Item = Result<#output, ::rsrpc::Status>> + Send + 'static;
         };
         (stream_type, quote! { Self::#stream })
     } else {
@@ -75,7 +75,7 @@ fn trait_method(service: &ServiceModel, method: &MethodModel) -> TokenStream {
         #docs
         #deprecated
         fn #name(&self, request: #request)
-            -> impl ::core::future::Future<Output = Result<rsrpc::Response<#response>, rsrpc::Status>> + Send;
+            -> impl ::core::future::Future<Output = Result<::rsrpc::Response<#response>, ::rsrpc::Status>> + Send;
     }
 }
 
@@ -105,7 +105,7 @@ fn server_struct(service: &ServiceModel) -> TokenStream {
         #[derive(Debug)]
         pub struct #name<T> {
             inner: ::std::sync::Arc<T>,
-            config: rsrpc::server::ServiceConfig,
+            config: ::rsrpc::server::ServiceConfig,
         }
 
         // Written by hand: a derive would require `T: Clone`.
@@ -128,20 +128,20 @@ fn server_struct(service: &ServiceModel) -> TokenStream {
             pub fn from_arc(inner: ::std::sync::Arc<T>) -> Self {
                 Self {
                     inner,
-                    config: rsrpc::server::ServiceConfig::default(),
+                    config: ::rsrpc::server::ServiceConfig::default(),
                 }
             }
 
             /// Sets limits and other per-service settings.
-            pub fn with_config(mut self, config: rsrpc::server::ServiceConfig) -> Self {
+            pub fn with_config(mut self, config: ::rsrpc::server::ServiceConfig) -> Self {
                 self.config = config;
                 self
             }
         }
 
-        impl<T> rsrpc::server::NamedService for #name<T> {
+        impl<T> ::rsrpc::server::NamedService for #name<T> {
             const NAME: &'static str = #service_name;
-            fn inherit_config(&mut self, defaults: &rsrpc::server::ServiceConfig) {
+            fn inherit_config(&mut self, defaults: &::rsrpc::server::ServiceConfig) {
                 self.config = self.config.or(defaults);
             }
         }
@@ -154,14 +154,14 @@ fn router(service: &ServiceModel) -> TokenStream {
     let service_trait = &service.trait_ident;
     let body = if service.methods.is_empty() {
         // Nothing to route to; binding `inner` and `config` would warn.
-        quote! { Box::pin(rsrpc::server::unimplemented(request)) }
+        quote! { Box::pin(::rsrpc::server::unimplemented(request)) }
     } else {
         let arms = service.methods.iter().map(|method| {
             let route = &method.route;
             let handler = method.kind.runtime_fn();
             let method = &method.server_ident;
             quote! {
-                #route => Box::pin(rsrpc::server::#handler(request, config, move |request| async move {
+                #route => Box::pin(::rsrpc::server::#handler(request, config, move |request| async move {
                     <T as #service_trait>::#method(&inner, request).await
                 })),
             }
@@ -171,21 +171,21 @@ fn router(service: &ServiceModel) -> TokenStream {
             let config = self.config.clone();
             match request.uri().path() {
                 #( #arms )*
-                _ => Box::pin(rsrpc::server::unimplemented(request)),
+                _ => Box::pin(::rsrpc::server::unimplemented(request)),
             }
         }
     };
     quote! {
-        impl<T, B> rsrpc::codegen::Service<rsrpc::codegen::http::Request<B>> for #name<T>
+        impl<T, B> ::rsrpc::codegen::Service<::rsrpc::codegen::http::Request<B>> for #name<T>
         where
             T: #service_trait,
-            B: rsrpc::codegen::http_body::Body + Send + 'static,
+            B: ::rsrpc::codegen::http_body::Body + Send + 'static,
             B::Data: Send,
-            B::Error: Into<rsrpc::codegen::BoxError>,
+            B::Error: Into<::rsrpc::codegen::BoxError>,
         {
-            type Response = rsrpc::codegen::http::Response<rsrpc::Body>;
+            type Response = ::rsrpc::codegen::http::Response<::rsrpc::Body>;
             type Error = ::core::convert::Infallible;
-            type Future = rsrpc::codegen::BoxFuture<Result<Self::Response, Self::Error>>;
+            type Future = ::rsrpc::codegen::BoxFuture<Result<Self::Response, Self::Error>>;
 
             fn poll_ready(
                 &mut self,
@@ -194,7 +194,7 @@ fn router(service: &ServiceModel) -> TokenStream {
                 ::core::task::Poll::Ready(Ok(()))
             }
 
-            fn call(&mut self, request: rsrpc::codegen::http::Request<B>) -> Self::Future {
+            fn call(&mut self, request: ::rsrpc::codegen::http::Request<B>) -> Self::Future {
                 #body
             }
         }

@@ -19,16 +19,16 @@ pub mod greeter_server {
         /// Sends a greeting.
         fn say_hello(
             &self,
-            request: rsrpc::Request<super::HelloRequest>,
+            request: ::rsrpc::Request<super::HelloRequest>,
         ) -> impl ::core::future::Future<
-            Output = Result<rsrpc::Response<super::HelloReply>, rsrpc::Status>,
+            Output = Result<::rsrpc::Response<super::HelloReply>, ::rsrpc::Status>,
         > + Send;
     }
     /// Serves a [`Greeter`] implementation: routes `/helloworld.Greeter/*` requests to it.
     #[derive(Debug)]
     pub struct GreeterServer<T> {
         inner: ::std::sync::Arc<T>,
-        config: rsrpc::server::ServiceConfig,
+        config: ::rsrpc::server::ServiceConfig,
     }
     impl<T> Clone for GreeterServer<T> {
         fn clone(&self) -> Self {
@@ -47,45 +47,45 @@ pub mod greeter_server {
         pub fn from_arc(inner: ::std::sync::Arc<T>) -> Self {
             Self {
                 inner,
-                config: rsrpc::server::ServiceConfig::default(),
+                config: ::rsrpc::server::ServiceConfig::default(),
             }
         }
         /// Sets limits and other per-service settings.
-        pub fn with_config(mut self, config: rsrpc::server::ServiceConfig) -> Self {
+        pub fn with_config(mut self, config: ::rsrpc::server::ServiceConfig) -> Self {
             self.config = config;
             self
         }
     }
-    impl<T> rsrpc::server::NamedService for GreeterServer<T> {
+    impl<T> ::rsrpc::server::NamedService for GreeterServer<T> {
         const NAME: &'static str = "helloworld.Greeter";
-        fn inherit_config(&mut self, defaults: &rsrpc::server::ServiceConfig) {
+        fn inherit_config(&mut self, defaults: &::rsrpc::server::ServiceConfig) {
             self.config = self.config.or(defaults);
         }
     }
-    impl<T, B> rsrpc::codegen::Service<rsrpc::codegen::http::Request<B>>
+    impl<T, B> ::rsrpc::codegen::Service<::rsrpc::codegen::http::Request<B>>
     for GreeterServer<T>
     where
         T: Greeter,
-        B: rsrpc::codegen::http_body::Body + Send + 'static,
+        B: ::rsrpc::codegen::http_body::Body + Send + 'static,
         B::Data: Send,
-        B::Error: Into<rsrpc::codegen::BoxError>,
+        B::Error: Into<::rsrpc::codegen::BoxError>,
     {
-        type Response = rsrpc::codegen::http::Response<rsrpc::Body>;
+        type Response = ::rsrpc::codegen::http::Response<::rsrpc::Body>;
         type Error = ::core::convert::Infallible;
-        type Future = rsrpc::codegen::BoxFuture<Result<Self::Response, Self::Error>>;
+        type Future = ::rsrpc::codegen::BoxFuture<Result<Self::Response, Self::Error>>;
         fn poll_ready(
             &mut self,
             _cx: &mut ::core::task::Context<'_>,
         ) -> ::core::task::Poll<Result<(), Self::Error>> {
             ::core::task::Poll::Ready(Ok(()))
         }
-        fn call(&mut self, request: rsrpc::codegen::http::Request<B>) -> Self::Future {
+        fn call(&mut self, request: ::rsrpc::codegen::http::Request<B>) -> Self::Future {
             let inner = ::std::sync::Arc::clone(&self.inner);
             let config = self.config.clone();
             match request.uri().path() {
                 "/helloworld.Greeter/SayHello" => {
                     Box::pin(
-                        rsrpc::server::unary(
+                        ::rsrpc::server::unary(
                             request,
                             config,
                             move |request| async move {
@@ -94,7 +94,7 @@ pub mod greeter_server {
                         ),
                     )
                 }
-                _ => Box::pin(rsrpc::server::unimplemented(request)),
+                _ => Box::pin(::rsrpc::server::unimplemented(request)),
             }
         }
     }
@@ -105,38 +105,38 @@ pub mod greeter_client {
     /// The greeting service definition.
     #[derive(Debug, Clone)]
     pub struct GreeterClient {
-        inner: rsrpc::client::Grpc,
+        inner: ::rsrpc::client::Grpc,
     }
     impl GreeterClient {
         /// Creates a client that sends calls over `channel`.
-        pub fn new(channel: rsrpc::Channel) -> Self {
+        pub fn new(channel: ::rsrpc::Channel) -> Self {
             Self {
-                inner: rsrpc::client::Grpc::new(channel),
+                inner: ::rsrpc::client::Grpc::new(channel),
             }
         }
         /// Connects to `destination` (e.g. `"http://127.0.0.1:50051"`) over HTTP/2.
-        pub async fn connect<D>(destination: D) -> Result<Self, rsrpc::Error>
+        pub async fn connect<D>(destination: D) -> Result<Self, ::rsrpc::Error>
         where
-            D: TryInto<rsrpc::codegen::http::Uri>,
-            D::Error: Into<rsrpc::codegen::BoxError>,
+            D: TryInto<::rsrpc::codegen::http::Uri>,
+            D::Error: Into<::rsrpc::codegen::BoxError>,
         {
-            rsrpc::Channel::connect(destination).await.map(Self::new)
+            ::rsrpc::Channel::connect(destination).await.map(Self::new)
         }
         /// Applies limits, a default timeout and other settings to every call.
-        pub fn with_config(self, config: rsrpc::client::ClientConfig) -> Self {
+        pub fn with_config(self, config: ::rsrpc::client::ClientConfig) -> Self {
             Self {
                 inner: self.inner.with_config(config),
             }
         }
         /// Returns the underlying call dispatcher.
-        pub fn into_inner(self) -> rsrpc::client::Grpc {
+        pub fn into_inner(self) -> ::rsrpc::client::Grpc {
             self.inner
         }
         /// Sends a greeting.
         pub async fn say_hello(
             &self,
-            request: impl rsrpc::IntoRequest<super::HelloRequest>,
-        ) -> Result<rsrpc::Response<super::HelloReply>, rsrpc::Status> {
+            request: impl ::rsrpc::IntoRequest<super::HelloRequest>,
+        ) -> Result<::rsrpc::Response<super::HelloReply>, ::rsrpc::Status> {
             self.inner
                 .unary(request.into_request(), "/helloworld.Greeter/SayHello")
                 .await

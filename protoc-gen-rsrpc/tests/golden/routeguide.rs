@@ -72,13 +72,13 @@ pub mod route_guide_server {
         /// there's no feature at the given position.
         fn get_feature(
             &self,
-            request: rsrpc::Request<super::Point>,
+            request: ::rsrpc::Request<super::Point>,
         ) -> impl ::core::future::Future<
-            Output = Result<rsrpc::Response<super::Feature>, rsrpc::Status>,
+            Output = Result<::rsrpc::Response<super::Feature>, ::rsrpc::Status>,
         > + Send;
         /// The response stream of [`RouteGuide::list_features`].
-        type ListFeaturesStream: rsrpc::codegen::Stream<
-                Item = Result<super::Feature, rsrpc::Status>,
+        type ListFeaturesStream: ::rsrpc::codegen::Stream<
+                Item = Result<super::Feature, ::rsrpc::Status>,
             >
             + Send
             + 'static;
@@ -89,9 +89,9 @@ pub mod route_guide_server {
         /// rectangle may cover a large area and contain a huge number of features.
         fn list_features(
             &self,
-            request: rsrpc::Request<super::Rectangle>,
+            request: ::rsrpc::Request<super::Rectangle>,
         ) -> impl ::core::future::Future<
-            Output = Result<rsrpc::Response<Self::ListFeaturesStream>, rsrpc::Status>,
+            Output = Result<::rsrpc::Response<Self::ListFeaturesStream>, ::rsrpc::Status>,
         > + Send;
         /// A client-to-server streaming RPC.
         ///
@@ -99,13 +99,13 @@ pub mod route_guide_server {
         /// traversal is completed.
         fn record_route(
             &self,
-            request: rsrpc::Request<rsrpc::Streaming<super::Point>>,
+            request: ::rsrpc::Request<::rsrpc::Streaming<super::Point>>,
         ) -> impl ::core::future::Future<
-            Output = Result<rsrpc::Response<super::RouteSummary>, rsrpc::Status>,
+            Output = Result<::rsrpc::Response<super::RouteSummary>, ::rsrpc::Status>,
         > + Send;
         /// The response stream of [`RouteGuide::route_chat`].
-        type RouteChatStream: rsrpc::codegen::Stream<
-                Item = Result<super::RouteNote, rsrpc::Status>,
+        type RouteChatStream: ::rsrpc::codegen::Stream<
+                Item = Result<super::RouteNote, ::rsrpc::Status>,
             >
             + Send
             + 'static;
@@ -115,16 +115,16 @@ pub mod route_guide_server {
         /// other RouteNotes (e.g. from other users).
         fn route_chat(
             &self,
-            request: rsrpc::Request<rsrpc::Streaming<super::RouteNote>>,
+            request: ::rsrpc::Request<::rsrpc::Streaming<super::RouteNote>>,
         ) -> impl ::core::future::Future<
-            Output = Result<rsrpc::Response<Self::RouteChatStream>, rsrpc::Status>,
+            Output = Result<::rsrpc::Response<Self::RouteChatStream>, ::rsrpc::Status>,
         > + Send;
     }
     /// Serves a [`RouteGuide`] implementation: routes `/routeguide.RouteGuide/*` requests to it.
     #[derive(Debug)]
     pub struct RouteGuideServer<T> {
         inner: ::std::sync::Arc<T>,
-        config: rsrpc::server::ServiceConfig,
+        config: ::rsrpc::server::ServiceConfig,
     }
     impl<T> Clone for RouteGuideServer<T> {
         fn clone(&self) -> Self {
@@ -143,45 +143,45 @@ pub mod route_guide_server {
         pub fn from_arc(inner: ::std::sync::Arc<T>) -> Self {
             Self {
                 inner,
-                config: rsrpc::server::ServiceConfig::default(),
+                config: ::rsrpc::server::ServiceConfig::default(),
             }
         }
         /// Sets limits and other per-service settings.
-        pub fn with_config(mut self, config: rsrpc::server::ServiceConfig) -> Self {
+        pub fn with_config(mut self, config: ::rsrpc::server::ServiceConfig) -> Self {
             self.config = config;
             self
         }
     }
-    impl<T> rsrpc::server::NamedService for RouteGuideServer<T> {
+    impl<T> ::rsrpc::server::NamedService for RouteGuideServer<T> {
         const NAME: &'static str = "routeguide.RouteGuide";
-        fn inherit_config(&mut self, defaults: &rsrpc::server::ServiceConfig) {
+        fn inherit_config(&mut self, defaults: &::rsrpc::server::ServiceConfig) {
             self.config = self.config.or(defaults);
         }
     }
-    impl<T, B> rsrpc::codegen::Service<rsrpc::codegen::http::Request<B>>
+    impl<T, B> ::rsrpc::codegen::Service<::rsrpc::codegen::http::Request<B>>
     for RouteGuideServer<T>
     where
         T: RouteGuide,
-        B: rsrpc::codegen::http_body::Body + Send + 'static,
+        B: ::rsrpc::codegen::http_body::Body + Send + 'static,
         B::Data: Send,
-        B::Error: Into<rsrpc::codegen::BoxError>,
+        B::Error: Into<::rsrpc::codegen::BoxError>,
     {
-        type Response = rsrpc::codegen::http::Response<rsrpc::Body>;
+        type Response = ::rsrpc::codegen::http::Response<::rsrpc::Body>;
         type Error = ::core::convert::Infallible;
-        type Future = rsrpc::codegen::BoxFuture<Result<Self::Response, Self::Error>>;
+        type Future = ::rsrpc::codegen::BoxFuture<Result<Self::Response, Self::Error>>;
         fn poll_ready(
             &mut self,
             _cx: &mut ::core::task::Context<'_>,
         ) -> ::core::task::Poll<Result<(), Self::Error>> {
             ::core::task::Poll::Ready(Ok(()))
         }
-        fn call(&mut self, request: rsrpc::codegen::http::Request<B>) -> Self::Future {
+        fn call(&mut self, request: ::rsrpc::codegen::http::Request<B>) -> Self::Future {
             let inner = ::std::sync::Arc::clone(&self.inner);
             let config = self.config.clone();
             match request.uri().path() {
                 "/routeguide.RouteGuide/GetFeature" => {
                     Box::pin(
-                        rsrpc::server::unary(
+                        ::rsrpc::server::unary(
                             request,
                             config,
                             move |request| async move {
@@ -192,7 +192,7 @@ pub mod route_guide_server {
                 }
                 "/routeguide.RouteGuide/ListFeatures" => {
                     Box::pin(
-                        rsrpc::server::server_streaming(
+                        ::rsrpc::server::server_streaming(
                             request,
                             config,
                             move |request| async move {
@@ -203,7 +203,7 @@ pub mod route_guide_server {
                 }
                 "/routeguide.RouteGuide/RecordRoute" => {
                     Box::pin(
-                        rsrpc::server::client_streaming(
+                        ::rsrpc::server::client_streaming(
                             request,
                             config,
                             move |request| async move {
@@ -214,7 +214,7 @@ pub mod route_guide_server {
                 }
                 "/routeguide.RouteGuide/RouteChat" => {
                     Box::pin(
-                        rsrpc::server::bidi_streaming(
+                        ::rsrpc::server::bidi_streaming(
                             request,
                             config,
                             move |request| async move {
@@ -223,7 +223,7 @@ pub mod route_guide_server {
                         ),
                     )
                 }
-                _ => Box::pin(rsrpc::server::unimplemented(request)),
+                _ => Box::pin(::rsrpc::server::unimplemented(request)),
             }
         }
     }
@@ -234,31 +234,31 @@ pub mod route_guide_client {
     /// Interface exported by the server.
     #[derive(Debug, Clone)]
     pub struct RouteGuideClient {
-        inner: rsrpc::client::Grpc,
+        inner: ::rsrpc::client::Grpc,
     }
     impl RouteGuideClient {
         /// Creates a client that sends calls over `channel`.
-        pub fn new(channel: rsrpc::Channel) -> Self {
+        pub fn new(channel: ::rsrpc::Channel) -> Self {
             Self {
-                inner: rsrpc::client::Grpc::new(channel),
+                inner: ::rsrpc::client::Grpc::new(channel),
             }
         }
         /// Connects to `destination` (e.g. `"http://127.0.0.1:50051"`) over HTTP/2.
-        pub async fn connect<D>(destination: D) -> Result<Self, rsrpc::Error>
+        pub async fn connect<D>(destination: D) -> Result<Self, ::rsrpc::Error>
         where
-            D: TryInto<rsrpc::codegen::http::Uri>,
-            D::Error: Into<rsrpc::codegen::BoxError>,
+            D: TryInto<::rsrpc::codegen::http::Uri>,
+            D::Error: Into<::rsrpc::codegen::BoxError>,
         {
-            rsrpc::Channel::connect(destination).await.map(Self::new)
+            ::rsrpc::Channel::connect(destination).await.map(Self::new)
         }
         /// Applies limits, a default timeout and other settings to every call.
-        pub fn with_config(self, config: rsrpc::client::ClientConfig) -> Self {
+        pub fn with_config(self, config: ::rsrpc::client::ClientConfig) -> Self {
             Self {
                 inner: self.inner.with_config(config),
             }
         }
         /// Returns the underlying call dispatcher.
-        pub fn into_inner(self) -> rsrpc::client::Grpc {
+        pub fn into_inner(self) -> ::rsrpc::client::Grpc {
             self.inner
         }
         /// A simple RPC.
@@ -267,8 +267,8 @@ pub mod route_guide_client {
         /// there's no feature at the given position.
         pub async fn get_feature(
             &self,
-            request: impl rsrpc::IntoRequest<super::Point>,
-        ) -> Result<rsrpc::Response<super::Feature>, rsrpc::Status> {
+            request: impl ::rsrpc::IntoRequest<super::Point>,
+        ) -> Result<::rsrpc::Response<super::Feature>, ::rsrpc::Status> {
             self.inner
                 .unary(request.into_request(), "/routeguide.RouteGuide/GetFeature")
                 .await
@@ -280,8 +280,11 @@ pub mod route_guide_client {
         /// rectangle may cover a large area and contain a huge number of features.
         pub async fn list_features(
             &self,
-            request: impl rsrpc::IntoRequest<super::Rectangle>,
-        ) -> Result<rsrpc::Response<rsrpc::Streaming<super::Feature>>, rsrpc::Status> {
+            request: impl ::rsrpc::IntoRequest<super::Rectangle>,
+        ) -> Result<
+            ::rsrpc::Response<::rsrpc::Streaming<super::Feature>>,
+            ::rsrpc::Status,
+        > {
             self.inner
                 .server_streaming(
                     request.into_request(),
@@ -295,8 +298,8 @@ pub mod route_guide_client {
         /// traversal is completed.
         pub async fn record_route(
             &self,
-            request: impl rsrpc::IntoStreamingRequest<Message = super::Point>,
-        ) -> Result<rsrpc::Response<super::RouteSummary>, rsrpc::Status> {
+            request: impl ::rsrpc::IntoStreamingRequest<Message = super::Point>,
+        ) -> Result<::rsrpc::Response<super::RouteSummary>, ::rsrpc::Status> {
             self.inner
                 .client_streaming(
                     request.into_streaming_request(),
@@ -310,8 +313,11 @@ pub mod route_guide_client {
         /// other RouteNotes (e.g. from other users).
         pub async fn route_chat(
             &self,
-            request: impl rsrpc::IntoStreamingRequest<Message = super::RouteNote>,
-        ) -> Result<rsrpc::Response<rsrpc::Streaming<super::RouteNote>>, rsrpc::Status> {
+            request: impl ::rsrpc::IntoStreamingRequest<Message = super::RouteNote>,
+        ) -> Result<
+            ::rsrpc::Response<::rsrpc::Streaming<super::RouteNote>>,
+            ::rsrpc::Status,
+        > {
             self.inner
                 .bidi_streaming(
                     request.into_streaming_request(),
