@@ -1,4 +1,4 @@
-//! Benchmarks of rsrpc against tonic and a bare hyper "floor" server.
+//! Benchmarks of rsrpc against tonic, connect-rust and a bare hyper "floor" server.
 //!
 //! Binaries: `bench-server` serves one implementation, `bench-load` drives it and reports
 //! what it measured as JSON, `bench-run` runs every figure and writes `bench/RESULTS.md`,

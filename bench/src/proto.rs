@@ -1,5 +1,6 @@
-//! Generated code: messages and rsrpc services (protoc-gen-rsrpc), and tonic services
-//! (tonic-prost-build) over the same message types.
+//! Generated code: messages and rsrpc services (protoc-gen-rsrpc), tonic services
+//! (tonic-prost-build) over the same message types, and connect-rust's own messages and
+//! services (connectrpc-build), which need buffa's types rather than prost's.
 
 #![allow(missing_docs, clippy::all)]
 
@@ -24,4 +25,9 @@ pub mod tonic {
     pub mod bench {
         include!(concat!(env!("OUT_DIR"), "/tonic/bench.rs"));
     }
+}
+
+/// connect-rust's buffa messages and services for the same two protos.
+pub mod connect {
+    include!(concat!(env!("OUT_DIR"), "/connect/mod.rs"));
 }

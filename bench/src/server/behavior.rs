@@ -1,5 +1,6 @@
-//! What the services do, shared by the rsrpc and tonic servers so that both run the
-//! same handler code and only the RPC stack differs.
+//! What the services do, shared by the servers so that they run the same handler code
+//! and only the RPC stack differs. rsrpc and tonic share the prost messages too;
+//! connect-rust has its own (buffa) messages and uses what is not tied to them.
 
 use bytes::Bytes;
 
@@ -18,8 +19,13 @@ pub fn greet(request: HelloRequest) -> HelloReply {
 pub fn stream_replies<E>(
     request: &StreamRequest,
 ) -> impl Iterator<Item = Result<Payload, E>> + use<E> {
-    let data = Bytes::from(vec![0xA5; request.payload_size as usize]);
-    (0..request.count).map(move |_| Ok(Payload { data: data.clone() }))
+    repeated_payload(request.count, request.payload_size).map(|data| Ok(Payload { data }))
+}
+
+/// The data of [`stream_replies`]: `count` handles on one buffer of `payload_size` bytes.
+pub fn repeated_payload(count: u32, payload_size: u32) -> impl Iterator<Item = Bytes> {
+    let data = Bytes::from(vec![0xA5; payload_size as usize]);
+    (0..count).map(move |_| data.clone())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! accepted listener until its process ends.
 
 mod behavior;
+mod connect_server;
 mod floor;
 mod rsrpc_server;
 mod tonic_server;
@@ -18,6 +19,9 @@ pub enum Implementation {
     Rsrpc,
     /// tonic 0.14's generated servers.
     Tonic,
+    /// connect-rust (the `connectrpc` crate) 0.9's generated services on its built-in
+    /// server.
+    Connect,
     /// A bare hyper HTTP/2 server echoing the request body, as the lower bound of
     /// CPU per unary call on hyper (no routing, no decoding).
     Floor,
@@ -29,6 +33,7 @@ impl Implementation {
         match self {
             Implementation::Rsrpc => "rsrpc",
             Implementation::Tonic => "tonic",
+            Implementation::Connect => "connect",
             Implementation::Floor => "floor",
         }
     }
@@ -39,6 +44,7 @@ pub async fn serve(implementation: Implementation, listener: TcpListener) -> Res
     match implementation {
         Implementation::Rsrpc => rsrpc_server::serve(listener).await,
         Implementation::Tonic => tonic_server::serve(listener).await,
+        Implementation::Connect => connect_server::serve(listener).await,
         Implementation::Floor => floor::serve(listener).await,
     }
 }
