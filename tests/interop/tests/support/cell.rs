@@ -1,7 +1,6 @@
 //! One row of the matrix: a client peer running its cases against a server peer over
 //! one transport, every case's verdict collected before anything is reported.
 
-use std::fs::{self, File};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -10,7 +9,6 @@ use super::http::Http;
 use super::paths;
 use super::peers;
 use super::process::{self, Exit, Finished, Program, flag};
-use super::provision;
 use super::report::{Report, Verdicts, parse_verdicts};
 use super::server::Server;
 use super::tls::{Security, Transport};
@@ -63,7 +61,8 @@ impl Cell {
             Security::Plaintext => Transport::Plaintext,
             Security::Tls => Transport::Tls(peers::certs().clone()),
         };
-        let (logs, _logs_lock) = fresh_logs(&name).unwrap_or_else(|err| panic!("{title}: {err}"));
+        let (logs, _logs_lock) =
+            paths::fresh_logs(&name).unwrap_or_else(|err| panic!("{title}: {err}"));
         let mut server = Server::start(&self.server, &transport, &logs.join("server.log"))
             .unwrap_or_else(|err| panic!("{title}: {err}"));
 
@@ -87,18 +86,6 @@ impl Cell {
         }
         report.finish(self.excluded);
     }
-}
-
-/// Empties the cell's log directory and returns it, with a lock held until the cell
-/// ends: another test process running the same cell would clear the logs under it.
-fn fresh_logs(name: &str) -> Result<(PathBuf, File), String> {
-    let parent = paths::logs_dir();
-    fs::create_dir_all(&parent).map_err(|err| format!("creating {}: {err}", parent.display()))?;
-    let lock = provision::lock(&parent.join(format!("{name}.lock")))?;
-    let logs = parent.join(name);
-    let _ = fs::remove_dir_all(&logs);
-    fs::create_dir_all(&logs).map_err(|err| format!("creating {}: {err}", logs.display()))?;
-    Ok((logs, lock))
 }
 
 /// Runs a cell's client processes against its running server.

@@ -3,15 +3,12 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use super::go;
 use super::paths;
 use super::process::Program;
 use super::provision::{self, step};
 use super::tls::Certs;
-
-/// What to do when `go` is missing.
-const GO_NOT_FOUND: &str = "go not found: install Go (https://go.dev/dl or apt-get install golang)";
 
 /// The module that holds the interop programs and the certificates.
 const GRPC_MODULE: &str = "google.golang.org/grpc";
@@ -48,7 +45,9 @@ pub fn provision() -> Result<GrpcGo, String> {
         server: bin.join("grpc-go-interop-server"),
     };
     let outputs = [peer.client.as_path(), &peer.server];
-    provision::ensure("grpc-go", &pin()?, &outputs, || build(&bin, &peer))?;
+    provision::ensure("grpc-go", &go::pin(&go_dir())?, &outputs, || {
+        build(&bin, &peer)
+    })?;
     Ok(peer)
 }
 
@@ -57,26 +56,15 @@ pub fn provision() -> Result<GrpcGo, String> {
 pub fn certs() -> Result<Certs, String> {
     let certs = Certs::in_dir(&paths::interop_dir().join("certs"));
     let outputs = [certs.cert.as_path(), &certs.key, &certs.ca];
-    provision::ensure("grpc-go-certs", &pin()?, &outputs, || copy_certs(&certs))?;
+    provision::ensure("grpc-go-certs", &go::pin(&go_dir())?, &outputs, || {
+        copy_certs(&certs)
+    })?;
     Ok(certs)
-}
-
-/// The pin: `go.mod` and `go.sum`, so a version bump rebuilds.
-fn pin() -> Result<String, String> {
-    let dir = go_dir();
-    Ok(provision::input(&dir.join("go.mod"))? + &provision::input(&dir.join("go.sum"))?)
 }
 
 /// The Go module that pins grpc-go.
 fn go_dir() -> PathBuf {
     paths::package_dir().join("go")
-}
-
-/// `go` run in the pinning module.
-fn go(args: &[&str]) -> Command {
-    let mut command = Command::new("go");
-    command.args(args).current_dir(go_dir());
-    command
 }
 
 /// Builds both programs into a staging directory, then moves them into place, so a
@@ -85,9 +73,9 @@ fn build(bin: &Path, peer: &GrpcGo) -> Result<(), String> {
     let staging = bin.join("staging");
     let _ = fs::remove_dir_all(&staging);
     fs::create_dir_all(&staging).map_err(|err| format!("creating {}: {err}", staging.display()))?;
-    let mut build = go(&["build", "-o"]);
+    let mut build = go::in_module(&go_dir(), &["build", "-o"]);
     build.arg(&staging).args([CLIENT_PACKAGE, SERVER_PACKAGE]);
-    step(build, "grpc-go-build", GO_NOT_FOUND)?;
+    step(build, "grpc-go-build", go::NOT_FOUND)?;
     // `go build -o DIR` names each binary after its package's last path element.
     provision::move_file(&staging.join("client"), &peer.client)?;
     provision::move_file(&staging.join("server"), &peer.server)
@@ -96,9 +84,9 @@ fn build(bin: &Path, peer: &GrpcGo) -> Result<(), String> {
 /// Copies the certificates out of the downloaded grpc-go module.
 fn copy_certs(certs: &Certs) -> Result<(), String> {
     let download = step(
-        go(&["mod", "download", "-json", GRPC_MODULE]),
+        go::in_module(&go_dir(), &["mod", "download", "-json", GRPC_MODULE]),
         "grpc-go-module",
-        GO_NOT_FOUND,
+        go::NOT_FOUND,
     )?;
     let module = module_dir(&download)
         .ok_or_else(|| format!("no \"Dir\" in `go mod download -json` output:\n{download}"))?;

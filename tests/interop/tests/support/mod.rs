@@ -4,6 +4,7 @@
 pub mod armeria;
 pub mod cases;
 pub mod cell;
+pub mod go;
 pub mod grpc_go;
 pub mod http;
 pub mod paths;
