@@ -83,6 +83,8 @@ pub enum Group {
     Bytes,
     /// The `prost` crate.
     Prost,
+    /// The `buffa` crate, connect-rust's protobuf library.
+    Buffa,
     /// libc's malloc and free, and Rust's allocator shims.
     Allocator,
     /// libc's memcpy and memmove.
@@ -91,6 +93,8 @@ pub enum Group {
     Rsrpc,
     /// `tonic`, `tonic_prost` and tonic's generated code.
     Tonic,
+    /// `connectrpc` and the code connectrpc-build generated (services and messages).
+    Connect,
     /// The benchmark crate: shared handlers and messages, the floor server, the load
     /// generator.
     Bench,
@@ -102,17 +106,19 @@ pub enum Group {
 
 impl Group {
     /// Every group, in the order tables list them.
-    pub const ALL: [Group; 13] = [
+    pub const ALL: [Group; 15] = [
         Group::H2,
         Group::Hyper,
         Group::Http,
         Group::Tokio,
         Group::Bytes,
         Group::Prost,
+        Group::Buffa,
         Group::Allocator,
         Group::Memcpy,
         Group::Rsrpc,
         Group::Tonic,
+        Group::Connect,
         Group::Bench,
         Group::Std,
         Group::Other,
@@ -127,10 +133,12 @@ impl Group {
             Group::Tokio => "tokio",
             Group::Bytes => "bytes",
             Group::Prost => "prost",
+            Group::Buffa => "buffa",
             Group::Allocator => "allocator",
             Group::Memcpy => "memcpy",
             Group::Rsrpc => "rsrpc",
             Group::Tonic => "tonic",
+            Group::Connect => "connect",
             Group::Bench => "bench",
             Group::Std => "std",
             Group::Other => "other",
@@ -170,10 +178,13 @@ impl Group {
             "tokio" => Group::Tokio,
             "bytes" => Group::Bytes,
             "prost" => Group::Prost,
+            "buffa" => Group::Buffa,
             "rsrpc" => Group::Rsrpc,
             "tonic" | "tonic_prost" => Group::Tonic,
-            // tonic-build generates the tonic services into the bench crate.
+            "connectrpc" => Group::Connect,
+            // tonic-build and connectrpc-build generate into the bench crate.
             "bench" if function[at..].starts_with("bench::proto::tonic::") => Group::Tonic,
+            "bench" if function[at..].starts_with("bench::proto::connect::") => Group::Connect,
             "bench" => Group::Bench,
             _ => Group::Other,
         }
@@ -454,6 +465,18 @@ Ir                   file:function
             Group::Std
         );
         assert_eq!(Group::of("???", "tonic_prost::codec::decode"), Group::Tonic);
+        assert_eq!(
+            Group::of(
+                "???",
+                "<bench::proto::connect::helloworld::HelloRequest as buffa::Message>::merge_field"
+            ),
+            Group::Connect
+        );
+        assert_eq!(
+            Group::of("???", "connectrpc::router::Router::x"),
+            Group::Connect
+        );
+        assert_eq!(Group::of("???", "buffa::types::merge_string"), Group::Buffa);
         assert_eq!(Group::of("???", "hyper_util::rt::tokio::x"), Group::Other);
         assert_eq!(Group::of("???", "memmove@GLIBC_2.2.5"), Group::Memcpy);
         assert_eq!(Group::of("???", "_int_malloc"), Group::Allocator);

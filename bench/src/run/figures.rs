@@ -1,6 +1,8 @@
 //! What figures 1 to 7 are: for each, the variants compared (a server and the load
 //! that drives it) and the metrics read off the load generator's reports.
 
+use super::h2load;
+
 use std::time::Duration;
 
 use super::budget::Budget;
@@ -14,8 +16,18 @@ pub struct Variant {
     pub label: &'static str,
     /// The server to start.
     pub server: Implementation,
-    /// `bench-load` arguments after the target.
+    /// The load generator's arguments: for `bench-load`, those after the target; for
+    /// h2load, its options (see [`h2load::H2load::args`]).
     pub mode_args: Vec<String>,
+}
+
+/// The program that drives the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Driver {
+    /// `bench-load`, this crate's load generator.
+    BenchLoad,
+    /// nghttp2's h2load (figure 1h).
+    H2load,
 }
 
 /// A metric read off a report.
@@ -40,6 +52,8 @@ pub struct Figure {
     pub variants: Vec<Variant>,
     /// The metrics.
     pub metrics: Vec<Metric>,
+    /// What drives the servers.
+    pub driver: Driver,
     /// Whether servers run under the CPU cap.
     pub capped: bool,
     /// The longest one load run may take before it is killed.
@@ -51,6 +65,8 @@ pub const CAPPED_SHARE: f64 = 0.5;
 
 /// Label of the server CPU metric of unary figures (targets refer to it).
 pub const SERVER_CPU_PER_CALL: &str = "server CPU µs/call";
+/// Label of the server CPU metric of figure 3.
+pub const SERVER_CPU_PER_MESSAGE: &str = "server CPU ns/message";
 /// Label of the client CPU metric of figure 2.
 pub const CLIENT_CPU_PER_CALL: &str = "client CPU µs/call";
 /// Label of the p99 latency metric.
@@ -102,6 +118,21 @@ fn rsrpc_and_tonic(mode_args: &[String]) -> Vec<Variant> {
     servers(&[Implementation::Rsrpc, Implementation::Tonic], mode_args)
 }
 
+/// The gRPC servers, rsrpc first: rsrpc, tonic and connect-rust.
+const GRPC_SERVERS: [Implementation; 3] = [
+    Implementation::Rsrpc,
+    Implementation::Tonic,
+    Implementation::Connect,
+];
+
+/// The gRPC servers and the floor.
+const ALL_SERVERS: [Implementation; 4] = [
+    Implementation::Rsrpc,
+    Implementation::Tonic,
+    Implementation::Connect,
+    Implementation::Floor,
+];
+
 /// How long a closed-loop run may take: its window and a minute for the rest.
 fn closed_loop_timeout(budget: &Budget) -> Duration {
     Duration::from_millis(budget.warmup_ms + budget.duration_ms) + Duration::from_secs(60)
@@ -128,14 +159,7 @@ fn unary_saturation(budget: &Budget, capped: bool) -> Figure {
             "`SayHello` with a 16-byte name, 50 HTTP/2 connections × 10 calls in flight each, \
              from the raw h2 load generator.{cap_note}"
         ),
-        variants: servers(
-            &[
-                Implementation::Rsrpc,
-                Implementation::Tonic,
-                Implementation::Floor,
-            ],
-            &mode_args,
-        ),
+        variants: servers(&ALL_SERVERS, &mode_args),
         metrics: vec![
             metric(
                 SERVER_CPU_PER_CALL,
@@ -155,8 +179,51 @@ fn unary_saturation(budget: &Budget, capped: bool) -> Figure {
                 Report::load_cpu_per_unit,
             ),
         ],
+        driver: Driver::BenchLoad,
         capped,
         timeout: closed_loop_timeout(budget),
+    }
+}
+
+/// Figure 1h: unary calls at 50 × 10 from h2load, on every server.
+fn unary_under_h2load() -> Figure {
+    Figure {
+        id: "1h",
+        title: "Unary small message under h2load",
+        description: format!(
+            "`SayHello` with a 16-byte name from nghttp2's h2load (`-c 50 -m 10`: 50 HTTP/2 \
+             connections × 10 calls in flight, one thread), {} calls per run after {} \
+             unmeasured ones. The request is one fixed gRPC frame (`-d`, \
+             `content-type: application/grpc`, `te: trailers`); every call must get a 2xx \
+             answer or the run counts as failed (h2load does not read `grpc-status`). h2load \
+             costs less per call than the Rust load generator, so the server saturates \
+             first. The server's CPU is read around the measured run, h2load's is its \
+             process's own; calls/s divides by h2load's wall time, connection setup \
+             included.",
+            h2load::CALLS,
+            h2load::CALLS / 10,
+        ),
+        variants: servers(&ALL_SERVERS, &h2load::options()),
+        metrics: vec![
+            metric(
+                SERVER_CPU_PER_CALL,
+                Better::Lower,
+                Report::server_cpu_per_unit,
+            ),
+            metric("calls/s", Better::Higher, |r| Some(r.rate())),
+            metric("server busy (CPUs)", Better::Higher, Report::server_busy),
+            metric("h2load busy (CPUs)", Better::Higher, |r| {
+                Some(r.load_busy())
+            }),
+            metric(
+                "h2load CPU µs/call",
+                Better::Lower,
+                Report::load_cpu_per_unit,
+            ),
+        ],
+        driver: Driver::H2load,
+        capped: false,
+        timeout: Duration::from_secs(120),
     }
 }
 
@@ -175,6 +242,7 @@ pub fn figures(budget: &Budget) -> Vec<Figure> {
     let mut figures = vec![
         unary_saturation(budget, false),
         unary_saturation(budget, true),
+        unary_under_h2load(),
         Figure {
             id: "2",
             title: "Client cost",
@@ -208,6 +276,7 @@ pub fn figures(budget: &Budget) -> Vec<Figure> {
                     Report::server_cpu_per_unit,
                 ),
             ],
+            driver: Driver::BenchLoad,
             capped: false,
             timeout: closed_loop_timeout,
         },
@@ -220,22 +289,26 @@ pub fn figures(budget: &Budget) -> Vec<Figure> {
                  tenth the size).",
                 budget.stream_messages, budget.stream_window_ms
             ),
-            variants: rsrpc_and_tonic(&args(&[
-                "server-stream",
-                "--count",
-                &budget.stream_messages.to_string(),
-                "--min-window-ms",
-                &budget.stream_window_ms.to_string(),
-            ])),
+            variants: servers(
+                &GRPC_SERVERS,
+                &args(&[
+                    "server-stream",
+                    "--count",
+                    &budget.stream_messages.to_string(),
+                    "--min-window-ms",
+                    &budget.stream_window_ms.to_string(),
+                ]),
+            ),
             metrics: vec![
                 metric(MESSAGES_PER_SECOND, Better::Higher, |r| Some(r.rate())),
-                metric("server CPU ns/message", Better::Lower, |r| {
+                metric(SERVER_CPU_PER_MESSAGE, Better::Lower, |r| {
                     Some(r.server_cpu_per_unit()? * 1000.0)
                 }),
                 metric("load gen CPU ns/message", Better::Lower, |r| {
                     Some(r.load_cpu_per_unit()? * 1000.0)
                 }),
             ],
+            driver: Driver::BenchLoad,
             capped: false,
             timeout: Duration::from_secs(180),
         },
@@ -256,6 +329,7 @@ pub fn figures(budget: &Budget) -> Vec<Figure> {
                     Report::server_cpu_per_unit,
                 ),
             ],
+            driver: Driver::BenchLoad,
             capped: false,
             timeout: closed_loop_timeout,
         },
@@ -292,6 +366,7 @@ pub fn figures(budget: &Budget) -> Vec<Figure> {
                 ),
                 metric(P99, Better::Lower, |r| r.p99_us),
             ],
+            driver: Driver::BenchLoad,
             capped: false,
             timeout: closed_loop_timeout,
         },
@@ -324,6 +399,7 @@ pub fn figures(budget: &Budget) -> Vec<Figure> {
                 metric("p50 µs", Better::Lower, |r| r.p50_us),
                 metric(P99, Better::Lower, |r| r.p99_us),
             ],
+            driver: Driver::BenchLoad,
             capped: false,
             timeout: closed_loop_timeout,
         },
@@ -345,11 +421,14 @@ fn memory_figures(budget: &Budget) -> [Figure; 2] {
                  each, no call), then held idle; RSS read 0.5 s after the last one.",
                 budget.idle_connections
             ),
-            variants: rsrpc_and_tonic(&args(&[
-                "idle-connections",
-                "--connections",
-                &budget.idle_connections.to_string(),
-            ])),
+            variants: servers(
+                &GRPC_SERVERS,
+                &args(&[
+                    "idle-connections",
+                    "--connections",
+                    &budget.idle_connections.to_string(),
+                ]),
+            ),
             metrics: vec![
                 metric(
                     KIB_PER_CONNECTION,
@@ -359,6 +438,7 @@ fn memory_figures(budget: &Budget) -> [Figure; 2] {
                 metric("server RSS with them MiB", Better::Lower, rss_mib),
                 metric("server RSS before MiB", Better::Lower, baseline_mib),
             ],
+            driver: Driver::BenchLoad,
             capped: false,
             timeout: Duration::from_secs(120),
         },
@@ -391,6 +471,7 @@ fn memory_figures(budget: &Budget) -> [Figure; 2] {
                     baseline_mib,
                 ),
             ],
+            driver: Driver::BenchLoad,
             capped: false,
             timeout: Duration::from_secs(120),
         },

@@ -79,10 +79,11 @@ fn figures() -> [Figure; 2] {
                           startup and connection setup. The rows under the total split it by \
                           the crate of each function's own instructions (inlined code counts \
                           where it was inlined): std's generics count towards the crate of \
-                          their type parameters, `bench` is the shared \
-                          handlers and messages (or the floor's echo), `std` the rest of \
-                          core/alloc/std, `other` everything else (tower, axum, hyper-util, \
-                          tokio-util, libc, …). Instruction counts do not move with the \
+                          their type parameters, `bench` is the shared handlers and prost \
+                          messages (or the floor's echo), `connect` is connectrpc and the \
+                          services and buffa messages connectrpc-build generated, `buffa` \
+                          the buffa crate, `std` the rest of core/alloc/std, `other` \
+                          everything else (tower, axum, hyper-util, tokio-util, libc, …). Instruction counts do not move with the \
                           machine's load, so this figure runs once, not per round; they do not \
                           show cache misses, system calls or time spent waiting.",
             side: Side::Server,
@@ -90,6 +91,7 @@ fn figures() -> [Figure; 2] {
             variants: vec![
                 server(Implementation::Rsrpc),
                 server(Implementation::Tonic),
+                server(Implementation::Connect),
                 server(Implementation::Floor),
             ],
         },

@@ -1,8 +1,9 @@
 //! Measuring figures 1 to 7: a fresh `bench-server` per variant and round, driven by
-//! `bench-load`, variants back to back within each round.
+//! `bench-load` (or h2load), variants back to back within each round.
 
 use super::budget::Budget;
-use super::figures::{Figure, figures};
+use super::figures::{Driver, Figure, figures};
+use super::h2load;
 use super::process::{Launcher, display};
 use super::table::{Row, Table};
 use crate::report::Report;
@@ -29,7 +30,14 @@ fn measure_figure(launcher: &Launcher, figure: &Figure, rounds: usize) -> Table 
         for (column, variant) in figure.variants.iter().enumerate() {
             let outcome = launcher
                 .start_server(variant.server, figure.capped)
-                .and_then(|server| launcher.run_load(&server, &variant.mode_args, figure.timeout));
+                .and_then(|server| match figure.driver {
+                    Driver::BenchLoad => {
+                        launcher.run_load(&server, &variant.mode_args, figure.timeout)
+                    }
+                    Driver::H2load => {
+                        h2load::run(launcher, &server, &variant.mode_args, figure.timeout)
+                    }
+                });
             let report = match outcome {
                 Ok(report) => {
                     if let Some(error) = &report.first_error {
@@ -107,12 +115,27 @@ fn commands(launcher: &Launcher, figure: &Figure) -> Vec<String> {
         .iter()
         .flat_map(|variant| {
             let server = launcher.server_command(variant.server);
-            let load = launcher.load_command("127.0.0.1:PORT", "PID", &variant.mode_args);
+            let load = match figure.driver {
+                Driver::BenchLoad => display(
+                    &launcher.load_command("127.0.0.1:PORT", "PID", &variant.mode_args),
+                    &root,
+                ),
+                Driver::H2load => [h2load::WARMUP_CALLS, h2load::CALLS]
+                    .map(|calls| {
+                        let args = launcher.h2load.args(
+                            &calls.to_string(),
+                            &variant.mode_args,
+                            "127.0.0.1:PORT",
+                        );
+                        display(&launcher.h2load_command(&args), &root)
+                    })
+                    .join("\n"),
+            };
             [
                 Some(format!("# {}", variant.label)),
                 Some(format!("{} &", display(&server, &root))),
                 cap.clone(),
-                Some(display(&load, &root)),
+                Some(load),
             ]
         })
         .flatten()

@@ -20,12 +20,16 @@ pub struct Machine {
     pub crates: Vec<String>,
     /// The soft limit on open files the benchmarks run with.
     pub open_files: Option<u64>,
+    /// `h2load --version`, or "not installed".
+    pub h2load: String,
 }
 
 /// Crates whose locked versions the results name.
-const CRATES: [&str; 7] = [
+const CRATES: [&str; 9] = [
     "tonic",
     "tonic-prost",
+    "connectrpc",
+    "buffa",
     "hyper",
     "h2",
     "tokio",
@@ -34,8 +38,8 @@ const CRATES: [&str; 7] = [
 ];
 
 impl Machine {
-    /// Looks everything up; what cannot be found reads "unknown".
-    pub fn probe(root: &Path, open_files: Option<u64>) -> Machine {
+    /// Looks everything up, h2load at `h2load`; what cannot be found reads "unknown".
+    pub fn probe(root: &Path, open_files: Option<u64>, h2load: &Path) -> Machine {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
         let dirty = !output(
@@ -65,6 +69,16 @@ impl Machine {
                 .map(|name| format!("{name} {}", locked_version(&lock, name).unwrap_or("?")))
                 .collect(),
             open_files,
+            h2load: Command::new(h2load)
+                .arg("--version")
+                .output()
+                .ok()
+                .filter(|output| output.status.success())
+                .and_then(|output| {
+                    let stdout = String::from_utf8_lossy(&output.stdout);
+                    stdout.lines().next().map(str::to_owned)
+                })
+                .unwrap_or_else(|| "not installed".to_owned()),
         }
     }
 }

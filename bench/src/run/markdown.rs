@@ -58,6 +58,7 @@ fn machine_section(machine: &Machine, run: &RunInfo) -> String {
         ("rustc", machine.rustc.clone()),
         ("rsrpc revision", machine.rsrpc_rev.clone()),
         ("locked crates", machine.crates.join(", ")),
+        ("h2load", machine.h2load.clone()),
     ];
     for (name, value) in rows {
         let _ = writeln!(out, "| {name} | {value} |");

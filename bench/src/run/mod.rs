@@ -5,6 +5,7 @@ pub mod budget;
 pub mod callgrind;
 pub mod cpu_cap;
 pub mod figures;
+pub mod h2load;
 pub mod instructions;
 pub mod load_figures;
 pub mod machine;
@@ -67,17 +68,16 @@ pub fn run(options: &Options, command_line: &str) -> Result<PathBuf, String> {
         .canonicalize()
         .map_err(|e| format!("workspace root: {e}"))?;
     let instructions = options.selects("9a") || options.selects("9b");
+    let launcher = Launcher::new(&root, options.threads, figures::CAPPED_SHARE);
     // Say so now rather than after the other figures' minutes.
     if instructions {
         callgrind::require_valgrind()?;
     }
+    if options.selects("1h") {
+        launcher.h2load.prepare(&root)?;
+    }
     let open_files = setup::raise_open_files_limit().ok();
-    let machine = Machine::probe(&root, open_files);
-    let launcher = Launcher::new(
-        root.join("target/release"),
-        options.threads,
-        figures::CAPPED_SHARE,
-    );
+    let machine = Machine::probe(&root, open_files, &launcher.h2load.binary);
     for binary in ["bench-server", "bench-load", "protoc-gen-rsrpc"] {
         if !launcher.bin_dir.join(binary).exists() {
             return Err(format!(

@@ -3,11 +3,12 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use super::cpu_cap::CpuCap;
+use super::h2load::H2load;
 use crate::report::Report;
 use crate::server::Implementation;
 
@@ -23,6 +24,8 @@ const WRAPPED_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Launcher {
     /// Directory holding `bench-server` and `bench-load`.
     pub bin_dir: PathBuf,
+    /// h2load, the other load generator (figure 1h).
+    pub h2load: H2load,
     /// CPU for the server and CPU for the load generator, when `taskset` is there.
     pub cpus: Option<(usize, usize)>,
     /// Tokio worker threads of the server.
@@ -32,10 +35,10 @@ pub struct Launcher {
 }
 
 impl Launcher {
-    /// Pins to separate CPUs when `taskset` exists and there are two CPUs or more: the
-    /// server on the last CPU, the load generator on the first. Capped servers get
-    /// `cap_share` of a CPU.
-    pub fn new(bin_dir: PathBuf, server_threads: usize, cap_share: f64) -> Launcher {
+    /// Runs the release binaries of the workspace at `root`, pinned to separate CPUs when
+    /// `taskset` exists and there are two CPUs or more: the server on the last CPU, the
+    /// load generator on the first. Capped servers get `cap_share` of a CPU.
+    pub fn new(root: &Path, server_threads: usize, cap_share: f64) -> Launcher {
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
         let taskset = Command::new("taskset")
             .arg("-V")
@@ -44,7 +47,8 @@ impl Launcher {
             .status()
             .is_ok_and(|status| status.success());
         Launcher {
-            bin_dir,
+            bin_dir: root.join("target/release"),
+            h2load: H2load::under(root),
             cpus: (taskset && cpus >= 2).then_some((cpus - 1, 0)),
             server_threads,
             cap: CpuCap::create(cap_share)
@@ -60,7 +64,7 @@ impl Launcher {
         &self,
         cpu: Option<usize>,
         wrapper: &[String],
-        program: &str,
+        program: &Path,
         args: &[String],
     ) -> Vec<String> {
         let mut line = Vec::new();
@@ -68,7 +72,7 @@ impl Launcher {
             line.extend(["taskset".to_owned(), "-c".to_owned(), cpu.to_string()]);
         }
         line.extend(wrapper.iter().cloned());
-        line.push(self.bin_dir.join(program).display().to_string());
+        line.push(program.display().to_string());
         line.extend(args.iter().cloned());
         line
     }
@@ -94,7 +98,7 @@ impl Launcher {
         ];
         let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
         let cpu = self.cpus.map(|(server, _)| server);
-        self.command(cpu, wrapper, "bench-server", &args)
+        self.command(cpu, wrapper, &self.bin_dir.join("bench-server"), &args)
     }
 
     /// The load generator's command line against `addr` and `pid`, with `mode_args`.
@@ -118,7 +122,13 @@ impl Launcher {
         ];
         args.extend(mode_args.iter().cloned());
         let cpu = self.cpus.map(|(_, load)| load);
-        self.command(cpu, wrapper, "bench-load", &args)
+        self.command(cpu, wrapper, &self.bin_dir.join("bench-load"), &args)
+    }
+
+    /// h2load's command line with `args`, on the load generator's CPU.
+    pub fn h2load_command(&self, args: &[String]) -> Vec<String> {
+        let cpu = self.cpus.map(|(_, load)| load);
+        self.command(cpu, &[], &self.h2load.binary, args)
     }
 
     /// Starts a server, under the CPU cap if `capped`, and waits for its address.
@@ -210,17 +220,7 @@ impl Launcher {
             mode_args,
             wrapper,
         );
-        let mut child = spawn(&line, Stdio::piped())?;
-        let deadline = Instant::now() + timeout;
-        while child.try_wait().map_err(|e| e.to_string())?.is_none() {
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("bench-load took longer than {timeout:?}"));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let output = child.wait_with_output().map_err(|e| e.to_string())?;
+        let output = run_to_end("bench-load", &line, timeout)?;
         let stdout = String::from_utf8_lossy(&output.stdout);
         let last = stdout.lines().last().unwrap_or("");
         serde_json::from_str(last).map_err(|_| {
@@ -230,6 +230,22 @@ impl Launcher {
             )
         })
     }
+}
+
+/// Runs `line`, the command line of `what`, to its end and returns what it printed; it
+/// is killed if it outlives `timeout`.
+pub fn run_to_end(what: &str, line: &[String], timeout: Duration) -> Result<Output, String> {
+    let mut child = spawn(line, Stdio::piped())?;
+    let deadline = Instant::now() + timeout;
+    while child.try_wait().map_err(|e| e.to_string())?.is_none() {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("{what} took longer than {timeout:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().map_err(|e| e.to_string())
 }
 
 /// Starts `line` with stdout piped and stderr as given.
@@ -298,11 +314,43 @@ fn stop(child: &mut Child, timeout: Duration) -> bool {
     false
 }
 
-/// `bin_dir`-relative display of a command line, for the results file.
+/// `root`-relative display of a command line, for the results file, quoted for a shell.
 pub fn display(line: &[String], root: &Path) -> String {
     let root = format!("{}/", root.display());
     line.iter()
-        .map(|word| word.strip_prefix(&root).unwrap_or(word))
+        .map(|word| shell_word(word.strip_prefix(&root).unwrap_or(word)))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `word` as a shell reads it back: in single quotes if it holds anything but plain
+/// characters.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_relative_quoted_words() {
+        let line = [
+            "/r/target/x",
+            "-H",
+            "te: trailers",
+            "it's",
+            "127.0.0.1:PORT",
+        ]
+        .map(str::to_owned);
+        assert_eq!(
+            display(&line, Path::new("/r")),
+            r"target/x -H 'te: trailers' 'it'\''s' 127.0.0.1:PORT"
+        );
+    }
 }
