@@ -1,12 +1,12 @@
 //! The services on connect-rust (connectrpc), with its built-in server as its users get
 //! it: default HTTP/2 settings (adaptive flow-control windows), TCP_NODELAY.
 
+use std::sync::Arc;
+
 use connectrpc::{
     ConnectError, Encodable, InboundStream, RequestContext, Response, Router, Server,
     ServiceRequest, ServiceResult, ServiceStream,
 };
-use std::sync::Arc;
-
 use tokio::net::TcpListener;
 
 use super::{BoxError, behavior};
