@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::codegen::BoxError;
+use crate::boxed::BoxError;
 
 /// A transport-level failure: a server that cannot bind or serve, a channel that cannot
 /// connect. Failures of individual calls are [`Status`](crate::Status) values instead.

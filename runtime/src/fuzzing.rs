@@ -8,11 +8,11 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue};
 use prost::Message;
 
-use crate::Status;
 use crate::codec::Encoding;
 use crate::codec::decode;
 use crate::codec::encode::FrameEncoder;
 use crate::metadata::MetadataError;
+use crate::status::Status;
 
 /// The gRPC frame decoder that splits received bodies into messages.
 #[derive(Debug)]
@@ -73,12 +73,12 @@ pub fn decompress(encoding: Encoding, input: &[u8], max_size: usize) -> Result<V
 
 /// Parses a `grpc-timeout` header value; `None` when malformed.
 pub fn parse_timeout(value: &HeaderValue) -> Option<Duration> {
-    crate::timeout::parse(value)
+    crate::protocol::wire::parse_timeout(value)
 }
 
 /// Encodes a timeout as a `grpc-timeout` header value.
 pub fn encode_timeout(timeout: Duration) -> HeaderValue {
-    crate::timeout::encode(timeout)
+    crate::protocol::wire::encode_timeout(timeout)
 }
 
 /// Headers never exposed as metadata, besides `grpc-*` and pseudo-headers.

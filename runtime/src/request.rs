@@ -8,8 +8,8 @@ use std::time::Duration;
 use futures_core::Stream;
 use tokio::time::Instant;
 
-use crate::MetadataMap;
 use crate::codec::{CompressionChoice, CompressionSwitch, Encoding};
+use crate::metadata::MetadataMap;
 
 /// A gRPC request: the message (or, for client-streaming calls, the stream of messages),
 /// its metadata and its deadline.

@@ -2,8 +2,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::MetadataMap;
 use crate::codec::{CompressionChoice, CompressionSwitch, Encoding};
+use crate::metadata::MetadataMap;
 
 /// A gRPC response: the message (or, for server-streaming calls, the stream), the initial
 /// metadata sent as headers, and the trailing metadata sent after the last message.

@@ -295,68 +295,6 @@ impl From<std::io::Error> for Status {
     }
 }
 
-/// Maps an HTTP status of a response that carries no `grpc-status` to a gRPC code, per
-/// the gRPC "HTTP to gRPC status code mapping".
-pub(crate) fn code_from_http(status: http::StatusCode) -> Code {
-    match status.as_u16() {
-        400 | 431 => Code::Internal,
-        401 => Code::Unauthenticated,
-        403 => Code::PermissionDenied,
-        404 => Code::Unimplemented,
-        429 | 502..=504 => Code::Unavailable,
-        _ => Code::Unknown,
-    }
-}
-
-/// Maps an HTTP/2 `RST_STREAM` / `GOAWAY` reason to a gRPC code.
-pub(crate) fn code_from_h2_reason(reason: h2::Reason) -> Code {
-    match reason {
-        h2::Reason::CANCEL => Code::Cancelled,
-        h2::Reason::REFUSED_STREAM => Code::Unavailable,
-        h2::Reason::ENHANCE_YOUR_CALM => Code::ResourceExhausted,
-        h2::Reason::INADEQUATE_SECURITY => Code::PermissionDenied,
-        _ => Code::Internal,
-    }
-}
-
-/// The status of a call whose stream the peer reset (or whose connection it closed).
-fn status_from_reset(reason: h2::Reason) -> Status {
-    Status::new(
-        code_from_h2_reason(reason),
-        format!("stream reset by peer: {reason}"),
-    )
-}
-
-/// Converts an h2 error from a client call into a status.
-pub(crate) fn status_from_h2(error: h2::Error) -> Status {
-    match error.reason() {
-        Some(reason) => status_from_reset(reason),
-        None => Status::unavailable(format!("transport error: {error}")),
-    }
-}
-
-/// Converts a hyper error from a client call into a status.
-pub(crate) fn status_from_hyper(error: &hyper::Error) -> Status {
-    use std::error::Error as _;
-    let mut source = error.source();
-    while let Some(cause) = source {
-        if let Some(reason) = cause
-            .downcast_ref::<h2::Error>()
-            .and_then(h2::Error::reason)
-        {
-            return status_from_reset(reason);
-        }
-        if let Some(status) = cause.downcast_ref::<Status>() {
-            return status.clone();
-        }
-        source = cause.source();
-    }
-    if error.is_timeout() {
-        return Status::deadline_exceeded(error.to_string());
-    }
-    Status::unavailable(format!("transport error: {error}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,31 +323,6 @@ mod tests {
         assert_eq!(parse_code(b"012"), Some(Code::Unimplemented));
         assert_eq!(parse_code(b"-1"), None);
         assert_eq!(parse_code(b""), None);
-    }
-
-    #[test]
-    fn http_and_reset_codes_map_to_grpc_codes() {
-        let http = |code: u16| code_from_http(http::StatusCode::from_u16(code).unwrap());
-        assert_eq!(http(400), Code::Internal);
-        assert_eq!(http(401), Code::Unauthenticated);
-        assert_eq!(http(403), Code::PermissionDenied);
-        assert_eq!(http(404), Code::Unimplemented);
-        assert_eq!(http(429), Code::Unavailable);
-        assert_eq!(http(503), Code::Unavailable);
-        assert_eq!(http(500), Code::Unknown);
-        assert_eq!(code_from_h2_reason(h2::Reason::CANCEL), Code::Cancelled);
-        assert_eq!(
-            code_from_h2_reason(h2::Reason::REFUSED_STREAM),
-            Code::Unavailable
-        );
-        assert_eq!(
-            code_from_h2_reason(h2::Reason::ENHANCE_YOUR_CALM),
-            Code::ResourceExhausted
-        );
-        assert_eq!(
-            code_from_h2_reason(h2::Reason::PROTOCOL_ERROR),
-            Code::Internal
-        );
     }
 
     #[test]

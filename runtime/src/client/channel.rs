@@ -7,13 +7,15 @@ use std::time::Duration;
 use http::Uri;
 use http::uri::{Authority, PathAndQuery, Scheme};
 
-use crate::codegen::BoxError;
-use crate::streaming::InboundBody;
+use crate::boxed::BoxError;
+use crate::error::Error;
+use crate::status::Status;
+use crate::transport::body::Body;
 use crate::transport::connect::{Connector, host_of};
 use crate::transport::http1::client::Http1Client;
 use crate::transport::http2::Http2Client;
+use crate::transport::incoming::IncomingBody;
 use crate::transport::{ClientTlsConfig, HttpVersion};
-use crate::{Body, Error, Status};
 
 /// Default limit on the connections of an HTTP/1.1 channel.
 const DEFAULT_MAX_HTTP1_CONNECTIONS: usize = 64;
@@ -176,7 +178,7 @@ impl Channel {
     pub(crate) async fn send(
         &self,
         request: http::Request<Body>,
-    ) -> Result<http::Response<InboundBody>, Status> {
+    ) -> Result<http::Response<IncomingBody>, Status> {
         match &self.shared.client {
             Client::Http2(client) => client.send(request).await,
             Client::Http1(client) => client.send(request).await,

@@ -7,26 +7,21 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use futures_core::Stream;
-use http::header::{CONTENT_TYPE, HeaderValue, TE, USER_AGENT};
 use prost::Message;
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 
 pub use channel::{Channel, ChannelBuilder};
 
-use crate::codec::decode::{FrameDecoder, decode_message};
 use crate::codec::encode::FrameEncoder;
-use crate::codec::{
-    CodecSettings, Compressed, Encoding, EncodingSet, GRPC_ACCEPT_ENCODING, GRPC_ENCODING,
-};
-use crate::status::code_from_http;
-use crate::streaming::{
-    Direction, InboundBody, missing_trailers, read_single_frame, response_trailers,
-};
-use crate::{Body, Code, MetadataMap, Request, Response, Status, Streaming, timeout};
-
-/// The `user-agent` rsrpc clients send.
-const USER_AGENT_VALUE: &str = concat!("rsrpc/", env!("CARGO_PKG_VERSION"));
+use crate::codec::{CodecSettings, Encoding, EncodingSet};
+use crate::protocol::client_call::{Outgoing, ResponseHead};
+use crate::protocol::deadline::{blame_deadline, within_deadline};
+use crate::protocol::encode_body::request_body;
+use crate::protocol::streaming::Streaming;
+use crate::request::Request;
+use crate::response::Response;
+use crate::status::Status;
+use crate::transport::body::Body;
 
 /// Settings applied to every call of a client.
 #[derive(Debug, Clone, Copy, Default)]
@@ -174,7 +169,7 @@ impl Grpc {
         Outgoing {
             head,
             encoding: encoder.encoding,
-            body: Body::request_stream(source, encoder, abandoned),
+            body: request_body(source, encoder, abandoned),
             request_guard: Some(request_guard),
         }
     }
@@ -192,170 +187,13 @@ impl Grpc {
 
     /// Sends the request head and body, and waits for the response head.
     async fn start(&self, outgoing: Outgoing, path: &'static str) -> Result<ResponseHead, Status> {
-        let Outgoing {
-            head,
-            body,
-            encoding,
-            request_guard,
-        } = outgoing;
-        let deadline = head.effective_deadline(self.config.timeout);
-        let (metadata, (), extensions) = head.into_parts();
-        let mut http_request = http::Request::new(body);
-        *http_request.method_mut() = http::Method::POST;
-        *http_request.uri_mut() = self.channel.uri(path);
-        *http_request.extensions_mut() = extensions;
-        let headers = http_request.headers_mut();
-        *headers = metadata.into_headers();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
-        headers.insert(TE, HeaderValue::from_static("trailers"));
-        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        if let Some(encoding) = encoding {
-            headers.insert(GRPC_ENCODING, HeaderValue::from_static(encoding.name()));
-        }
-        headers.insert(
-            GRPC_ACCEPT_ENCODING,
-            self.config.codec.accept_compressed.header_value(),
-        );
-        if let Some(deadline) = deadline {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            headers.insert(timeout::GRPC_TIMEOUT, timeout::encode(remaining));
-        }
-
+        let deadline = outgoing.head.effective_deadline(self.config.timeout);
+        let (request, request_guard) =
+            outgoing.into_http(self.channel.uri(path), &self.config.codec, deadline);
         // A transport failure after the deadline is the deadline's doing.
-        let response = timeout::within_deadline(deadline, self.channel.send(http_request))
+        let response = within_deadline(deadline, self.channel.send(request))
             .await
-            .map_err(|status| timeout::blame_deadline(status, deadline, true))?;
-        let (parts, body) = response.into_parts();
-        if let Some(status) = Status::from_headers(&parts.headers) {
-            // Trailers-Only: the status arrived in the headers and there is no body.
-            if status.code() != Code::Ok {
-                return Err(timeout::blame_deadline(status, deadline, false));
-            }
-            return Ok(ResponseHead {
-                metadata: MetadataMap::from_headers(parts.headers),
-                extensions: parts.extensions,
-                body: None,
-                encoding: None,
-                max_size: 0,
-                deadline,
-                request_guard,
-            });
-        }
-        if parts.status != http::StatusCode::OK {
-            return Err(Status::new(
-                code_from_http(parts.status),
-                format!("unexpected HTTP status {}", parts.status),
-            ));
-        }
-        let content_type = parts.headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes);
-        if !content_type.is_some_and(|value| value.starts_with(b"application/grpc")) {
-            return Err(Status::unknown(format!(
-                "unexpected content-type {:?}",
-                content_type.map(String::from_utf8_lossy)
-            )));
-        }
-        let response_encoding = match parts.headers.get(GRPC_ENCODING).map(Encoding::parse) {
-            None | Some(Ok(None)) => None,
-            Some(Ok(Some(encoding))) if self.config.codec.accept_compressed.contains(encoding) => {
-                Some(encoding)
-            }
-            Some(Ok(Some(encoding))) => {
-                return Err(Status::internal(format!(
-                    "the server used grpc-encoding {encoding}, which this client does not accept"
-                )));
-            }
-            Some(Err(name)) => {
-                return Err(Status::internal(format!(
-                    "the server used unsupported grpc-encoding {name:?}"
-                )));
-            }
-        };
-        Ok(ResponseHead {
-            metadata: MetadataMap::from_headers(parts.headers),
-            extensions: parts.extensions,
-            body: Some(body),
-            encoding: response_encoding,
-            max_size: self.config.codec.max_receive_message_size,
-            deadline,
-            request_guard,
-        })
-    }
-}
-
-/// A request ready to send: head, encoded body, and the encoding of its messages.
-struct Outgoing {
-    head: Request<()>,
-    body: Body,
-    encoding: Option<Encoding>,
-    /// For a streamed body: dropping it ends the body, so giving up the call (dropping
-    /// its future or its response stream) resets the HTTP/2 stream.
-    request_guard: Option<oneshot::Sender<()>>,
-}
-
-/// A response whose head has arrived: what reading its messages takes.
-struct ResponseHead {
-    metadata: MetadataMap,
-    extensions: http::Extensions,
-    /// The body; `None` for a Trailers-Only response with status OK.
-    body: Option<InboundBody>,
-    /// Encoding of the response messages.
-    encoding: Option<Encoding>,
-    /// Largest response message accepted.
-    max_size: usize,
-    deadline: Option<Instant>,
-    /// See [`Outgoing::request_guard`]: held until the response ends.
-    request_guard: Option<oneshot::Sender<()>>,
-}
-
-impl ResponseHead {
-    /// The response messages as a stream, for the streaming-response kinds.
-    fn into_streaming<Res>(self) -> Response<Streaming<Res>> {
-        let stream = match self.body {
-            Some(body) => Streaming::new(
-                body,
-                Direction::Response,
-                self.max_size,
-                self.encoding,
-                self.deadline,
-            )
-            .ending_request_on_drop(self.request_guard),
-            // The headers were the trailers.
-            None => Streaming::finished(self.metadata.clone()),
-        };
-        Response::from_parts(self.metadata, stream, MetadataMap::new(), self.extensions)
-    }
-
-    /// Reads the only response message of a unary or client-streaming call, and the
-    /// trailers, straight from the body.
-    async fn read_single<Res: Message + Default>(self) -> Result<Response<Res>, Status> {
-        let ResponseHead {
-            metadata,
-            mut extensions,
-            body,
-            encoding,
-            max_size,
-            deadline,
-            request_guard: _request_guard,
-        } = self;
-        let Some(body) = body else {
-            return Err(Status::internal("the response has no message"));
-        };
-        let mut decoder = FrameDecoder::new(max_size, encoding);
-        let read = read_single_frame(body, &mut decoder, "the response");
-        let (payload, trailers) = timeout::within_deadline(deadline, read)
-            .await
-            .map_err(|status| timeout::blame_deadline(status, deadline, true))?;
-        let trailers = response_trailers(trailers.ok_or_else(missing_trailers)?)
-            .map_err(|status| timeout::blame_deadline(status, deadline, false))?;
-        let payload = payload.ok_or_else(|| Status::internal("the response has no message"))?;
-        if decoder.last_compressed() {
-            extensions.insert(Compressed);
-        }
-        Ok(Response::from_parts(
-            metadata,
-            decode_message(payload)?,
-            trailers,
-            extensions,
-        ))
+            .map_err(|status| blame_deadline(status, deadline, true))?;
+        ResponseHead::check(response, &self.config.codec, deadline, request_guard)
     }
 }

@@ -1,4 +1,4 @@
-//! Message compression: the encodings rsrpc speaks and their negotiation headers.
+//! Message compression: the encodings rsrpc speaks, and how their names are written.
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -9,14 +9,9 @@ use bytes::{BufMut, BytesMut};
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
-use http::{HeaderName, HeaderValue};
+use http::HeaderValue;
 
-use crate::Status;
-
-/// Header naming the encoding of the messages of a request or response.
-pub(crate) const GRPC_ENCODING: HeaderName = HeaderName::from_static("grpc-encoding");
-/// Header listing the encodings a peer can decode.
-pub(crate) const GRPC_ACCEPT_ENCODING: HeaderName = HeaderName::from_static("grpc-accept-encoding");
+use crate::status::Status;
 
 /// A message compression algorithm. Identity (no compression) is `None` where an
 /// `Option<Encoding>` is taken.
@@ -235,7 +230,7 @@ mod tests {
         Encoding::Gzip.compress(&input, &mut compressed).unwrap();
         assert!(compressed.len() < 1024 * 1024);
         let status = Encoding::Gzip.decompress(&compressed, 1024).unwrap_err();
-        assert_eq!(status.code(), crate::Code::ResourceExhausted);
+        assert_eq!(status.code(), crate::status::Code::ResourceExhausted);
     }
 
     #[test]
@@ -250,6 +245,6 @@ mod tests {
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         let status = Encoding::Gzip.decompress(b"not gzip", 1024).unwrap_err();
-        assert_eq!(status.code(), crate::Code::Internal);
+        assert_eq!(status.code(), crate::status::Code::Internal);
     }
 }

@@ -5,7 +5,7 @@ use prost::Message;
 
 use super::HEADER_SIZE;
 use super::compression::Encoding;
-use crate::Status;
+use crate::status::Status;
 
 /// Reassembles frames from body chunks. The declared length of each frame is checked
 /// against the receive limit as soon as its header arrives, before any buffer grows for it.
@@ -203,7 +203,7 @@ mod tests {
         let mut decoder = FrameDecoder::new(16, None);
         decoder.push(Bytes::copy_from_slice(&[0u8, 0xff, 0xff, 0xff, 0xff][..]));
         let status = decoder.next_frame().unwrap_err();
-        assert_eq!(status.code(), crate::Code::ResourceExhausted);
+        assert_eq!(status.code(), crate::status::Code::ResourceExhausted);
         assert!(
             decoder.buf.capacity() < 1024,
             "nothing was allocated for the payload"
@@ -215,7 +215,10 @@ mod tests {
         let mut decoder = FrameDecoder::new(16, None);
         decoder.push(Bytes::copy_from_slice(&[0u8, 0, 0, 0, 4, 1][..]));
         assert!(decoder.next_frame().unwrap().is_none());
-        assert_eq!(decoder.finish().unwrap_err().code(), crate::Code::Internal);
+        assert_eq!(
+            decoder.finish().unwrap_err().code(),
+            crate::status::Code::Internal
+        );
     }
 
     #[test]
@@ -224,7 +227,7 @@ mod tests {
         decoder.push(Bytes::copy_from_slice(&[1u8, 0, 0, 0, 0][..]));
         assert_eq!(
             decoder.next_frame().unwrap_err().code(),
-            crate::Code::Internal
+            crate::status::Code::Internal
         );
     }
 }

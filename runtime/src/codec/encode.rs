@@ -5,7 +5,7 @@ use prost::Message;
 
 use super::HEADER_SIZE;
 use super::compression::{CompressionChoice, CompressionSwitch, Encoding};
-use crate::Status;
+use crate::status::Status;
 
 /// Writes messages as frames: compressed with `encoding` if set (and the switch, if any,
 /// is on), and refusing messages over `max_size` with `RESOURCE_EXHAUSTED`.

@@ -10,7 +10,6 @@ pub(crate) mod encode;
 
 pub(crate) use compression::CompressionChoice;
 pub use compression::{CompressionSwitch, Encoding, EncodingSet};
-pub(crate) use compression::{GRPC_ACCEPT_ENCODING, GRPC_ENCODING};
 
 /// Default limit on the size of a received message: 4 MiB, as in other gRPC stacks.
 pub const DEFAULT_MAX_RECEIVE_SIZE: usize = 4 * 1024 * 1024;

@@ -1,10 +1,7 @@
 //! The server side: [`Server`] accepts connections and routes calls to generated services.
 
-mod config;
 mod connection;
-mod incoming;
-mod method;
-pub(crate) mod router;
+mod router;
 mod signal;
 
 use std::convert::Infallible;
@@ -17,19 +14,20 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
 use tower_service::Service;
 
-pub use config::ServiceConfig;
-pub use incoming::IncomingBody;
-pub use method::{
-    CallFuture, bidi_streaming, client_streaming, server_streaming, unary, unimplemented,
+pub use crate::protocol::server_call::{
+    CallBody, CallFuture, bidi_streaming, client_streaming, server_streaming, unary, unimplemented,
 };
+pub use crate::protocol::service_config::ServiceConfig;
+pub use crate::transport::incoming::IncomingBody;
 pub use signal::shutdown_signal;
 
 use self::connection::Connection;
 use self::router::{Route, RouteFuture, Router};
+use crate::error::Error;
 use crate::transport::ServerTlsConfig;
+use crate::transport::body::Body;
 use crate::transport::limits::ConnectionLimits;
 use crate::transport::shutdown::{self, Phase};
-use crate::{Body, Error};
 
 /// Default for [`Server::max_connections`].
 const DEFAULT_MAX_CONNECTIONS: usize = 10_000;

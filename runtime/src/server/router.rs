@@ -1,16 +1,19 @@
-//! Routing requests to the service named in their path.
+//! Routing requests to the service named in their path: the server's side of the
+//! transport seam.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use hyper::body::Incoming;
-
-use super::IncomingBody;
-use super::method::unimplemented_response;
-use crate::Body;
-use crate::codegen::BoxFuture;
+use crate::boxed::BoxFuture;
+use crate::protocol::server_call::unimplemented_response;
 use crate::request::{Certificate, Peer};
+use crate::transport::body::Body;
+use crate::transport::incoming::IncomingBody;
+use crate::transport::service::HttpService;
 
 /// The future of a routed call.
 pub(crate) type RouteFuture = BoxFuture<Result<http::Response<Body>, Infallible>>;
@@ -57,27 +60,34 @@ impl Router {
     }
 }
 
-impl Router {
+impl HttpService for Router {
+    type Future = RoutedCall;
+
     /// Routes a request to the service its path names.
-    pub(crate) fn route(&self, request: http::Request<IncomingBody>) -> RouteFuture {
+    fn call(&self, request: http::Request<IncomingBody>) -> RoutedCall {
         // The body carries the peer to the handler: cheaper than an extension per call.
         let request = request.map(|body| body.with_peer(self.peer.clone()));
-        match self.find(request.uri().path()) {
+        let call = match self.find(request.uri().path()) {
             Some(route) => route(request),
             None => {
                 let response = unimplemented_response(request.uri().path());
                 Box::pin(std::future::ready(Ok(response)))
             }
-        }
+        };
+        RoutedCall(call)
     }
 }
 
-impl hyper::service::Service<http::Request<Incoming>> for Router {
-    type Response = http::Response<Body>;
-    type Error = Infallible;
-    type Future = RouteFuture;
+/// A routed call's future: the service's, whose error cannot happen.
+pub(crate) struct RoutedCall(RouteFuture);
 
-    fn call(&self, request: http::Request<Incoming>) -> Self::Future {
-        self.route(request.map(IncomingBody::http2))
+impl Future for RoutedCall {
+    type Output = http::Response<Body>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<http::Response<Body>> {
+        self.0.as_mut().poll(cx).map(|result| match result {
+            Ok(response) => response,
+            Err(never) => match never {},
+        })
     }
 }

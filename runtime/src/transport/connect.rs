@@ -7,8 +7,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::pki_types::ServerName;
 
-use super::BoxedIo;
-use crate::Status;
+use super::io::BoxedIo;
+use crate::status::Status;
 
 /// Opens connections to one server.
 #[derive(Clone)]

@@ -53,7 +53,8 @@ impl Shutdown {
         self.reached(Phase::Closing).await;
     }
 
-    async fn reached(&mut self, phase: Phase) {
+    /// Completes once the shutdown has reached `phase`.
+    pub(crate) async fn reached(&mut self, phase: Phase) {
         // An error means the server is gone: nothing is left to wait for.
         let _ = self.0.wait_for(|now| *now >= phase).await;
     }

@@ -19,12 +19,13 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::codegen::BoxFuture;
-use crate::status::status_from_hyper;
-use crate::streaming::{InboundBody, box_body};
-use crate::transport::BoxedIo;
+use crate::boxed::BoxFuture;
+use crate::status::Status;
+use crate::transport::body::Body;
 use crate::transport::connect::Connector;
-use crate::{Body, Status};
+use crate::transport::error::status_from_hyper;
+use crate::transport::incoming::IncomingBody;
+use crate::transport::io::BoxedIo;
 
 /// Calls over HTTP/1.1, at most `max_connections` at once.
 pub(crate) struct Http1Client {
@@ -49,7 +50,7 @@ impl Http1Client {
     pub(crate) async fn send(
         &self,
         request: http::Request<Body>,
-    ) -> Result<http::Response<InboundBody>, Status> {
+    ) -> Result<http::Response<IncomingBody>, Status> {
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
@@ -65,7 +66,7 @@ impl Http1Client {
             }
         })?;
         Ok(response.map(|body| {
-            box_body(PermitBody {
+            IncomingBody::boxed(PermitBody {
                 body,
                 permit: Some(permit),
             })

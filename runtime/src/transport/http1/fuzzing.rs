@@ -3,7 +3,6 @@
 //! loop, each fed bytes from memory.
 
 use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -14,9 +13,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
 use super::request_body::{Framing, Reader, RequestBody};
-use crate::Body;
-use crate::server::IncomingBody;
-use crate::server::router::{Route, Router};
+use crate::status::Status;
+use crate::transport::body::Body;
+use crate::transport::incoming::IncomingBody;
 use crate::transport::limits::{BodyLimits, ConnectionLimits};
 use crate::transport::shutdown;
 
@@ -47,7 +46,7 @@ pub async fn decode_chunked(
     max_trailers: usize,
     max_trailer_bytes: usize,
     read_first: usize,
-) -> Result<Decoded, crate::Status> {
+) -> Result<Decoded, Status> {
     let limits = BodyLimits {
         max_chunk_line,
         max_trailers,
@@ -84,16 +83,6 @@ pub async fn decode_chunked(
 /// of a route that echoes request bodies. Returns what the server wrote. Run it on a
 /// runtime with paused time, so that the server's timeouts pass at once.
 pub async fn serve(pieces: Vec<Bytes>) -> Vec<u8> {
-    let route: Route = Box::new(|request: http::Request<IncomingBody>| {
-        Box::pin(async move {
-            let body = match request.into_body().collect().await {
-                Ok(collected) => collected.to_bytes(),
-                Err(_) => Bytes::new(),
-            };
-            Ok::<_, Infallible>(http::Response::new(Body::full(Some(body), None)))
-        })
-    });
-    let router = Router::new(vec![("fuzz.Echo", route)]);
     let (_trigger, shutdown) = shutdown::channel();
     let limits = ConnectionLimits::default();
     let io = Pieces::new(pieces);
@@ -102,7 +91,7 @@ pub async fn serve(pieces: Vec<Bytes>) -> Vec<u8> {
     let served = super::server::serve_connection(
         Box::new(io),
         Bytes::new(),
-        router,
+        echo,
         &limits,
         deadline,
         shutdown,
@@ -168,4 +157,13 @@ impl AsyncWrite for Pieces {
     fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
+}
+
+/// Answers every request with its own body.
+async fn echo(request: http::Request<IncomingBody>) -> http::Response<Body> {
+    let body = match request.into_body().collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    http::Response::new(Body::full(Some(body), None))
 }

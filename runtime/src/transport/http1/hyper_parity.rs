@@ -13,8 +13,8 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::time::Instant;
 
-use crate::Body;
-use crate::server::router::{Route, Router};
+use crate::transport::body::Body;
+use crate::transport::incoming::IncomingBody;
 use crate::transport::limits::ConnectionLimits;
 use crate::transport::shutdown;
 
@@ -305,16 +305,11 @@ where
     }
 }
 
-fn rsrpc_router() -> Router {
-    let route: Route = Box::new(|request: http::Request<crate::server::IncomingBody>| {
-        Box::pin(async move {
-            let (status, body) = echo(request.into_body()).await;
-            let mut response = http::Response::new(Body::full(Some(body), None));
-            *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
-            Ok::<_, Infallible>(response)
-        })
-    });
-    Router::new(vec![("parity.Echo", route)])
+async fn rsrpc_echo(request: http::Request<IncomingBody>) -> http::Response<Body> {
+    let (status, body) = echo(request.into_body()).await;
+    let mut response = http::Response::new(Body::full(Some(body), None));
+    *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+    response
 }
 
 async fn serve_rsrpc(io: DuplexStream) {
@@ -322,14 +317,8 @@ async fn serve_rsrpc(io: DuplexStream) {
     let limits = ConnectionLimits::default();
     let deadline = Instant::now() + limits.header_read_timeout;
     let io = Box::new(io);
-    let served = super::server::serve_connection(
-        io,
-        Bytes::new(),
-        rsrpc_router(),
-        &limits,
-        deadline,
-        shutdown,
-    );
+    let served =
+        super::server::serve_connection(io, Bytes::new(), rsrpc_echo, &limits, deadline, shutdown);
     let _ = served.await;
 }
 

@@ -12,7 +12,7 @@ use http_body::{Body as _, Frame, SizeHint};
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::oneshot;
 
-use crate::Status;
+use crate::status::Status;
 use crate::transport::limits::BodyLimits;
 
 /// How much is read from the socket at a time.
@@ -487,10 +487,10 @@ mod tests {
         let limits = BodyLimits::default();
         assert_eq!(decode(lines(100), limits).await.unwrap(), 100);
         let status = decode(lines(101), limits).await.unwrap_err();
-        assert_eq!(status.code(), crate::Code::ResourceExhausted);
+        assert_eq!(status.code(), crate::status::Code::ResourceExhausted);
         let long = format!("x: {}\r\n", "v".repeat(limits.max_trailer_bytes));
         let status = decode(long, limits).await.unwrap_err();
-        assert_eq!(status.code(), crate::Code::ResourceExhausted);
+        assert_eq!(status.code(), crate::status::Code::ResourceExhausted);
     }
 
     #[test]
@@ -513,11 +513,11 @@ mod tests {
     #[tokio::test]
     async fn truncated_and_malformed_chunks_are_errors() {
         let (body, returned) = read_all(b"5\r\nhel", Framing::Chunked).await;
-        assert_eq!(body.unwrap_err().code(), crate::Code::Cancelled);
+        assert_eq!(body.unwrap_err().code(), crate::status::Code::Cancelled);
         assert!(!returned);
         let (body, _) = read_all(b"zz\r\nhello\r\n", Framing::Chunked).await;
-        assert_eq!(body.unwrap_err().code(), crate::Code::Internal);
+        assert_eq!(body.unwrap_err().code(), crate::status::Code::Internal);
         let (body, _) = read_all(b"5\r\nhelloXX0\r\n\r\n", Framing::Chunked).await;
-        assert_eq!(body.unwrap_err().code(), crate::Code::Internal);
+        assert_eq!(body.unwrap_err().code(), crate::status::Code::Internal);
     }
 }

@@ -19,12 +19,13 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::request_body::{Framing, Leftover, Reader, RequestBody, trim_whitespace};
-use crate::server::IncomingBody;
-use crate::server::router::Router;
-use crate::transport::BoxedIo;
+use crate::status::Status;
+use crate::transport::body::Body;
+use crate::transport::incoming::IncomingBody;
+use crate::transport::io::BoxedIo;
 use crate::transport::limits::ConnectionLimits;
+use crate::transport::service::HttpService;
 use crate::transport::shutdown::Shutdown;
-use crate::{Body, Status};
 
 /// Most of an unread request body skipped to keep a connection open; past that it closes.
 pub(super) const MAX_SKIPPED_BODY: u64 = 64 * 1024;
@@ -53,10 +54,10 @@ pub(super) struct Head {
 /// to close, something goes wrong, a limit or timeout of `limits` is passed, or the
 /// drain begins between requests. The first request's head must be complete by
 /// `first_head_deadline`.
-pub(crate) async fn serve_connection(
+pub(crate) async fn serve_connection<S: HttpService>(
     io: BoxedIo,
     initial: Bytes,
-    router: Router,
+    service: S,
     limits: &ConnectionLimits,
     first_head_deadline: Instant,
     mut shutdown: Shutdown,
@@ -92,10 +93,7 @@ pub(crate) async fn serve_connection(
         // The handler is dropped if the client hangs up before the response is written.
         let closing = !head.keep_alive || shutdown.is_draining();
         let served = async {
-            let mut response = match router.route(request).await {
-                Ok(response) => response,
-                Err(never) => match never {},
-            };
+            let mut response = service.call(request).await;
             if closing {
                 let close = HeaderValue::from_static("close");
                 response.headers_mut().insert(CONNECTION, close);
@@ -403,7 +401,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
 }
 
 /// The body's next frame if it is ready now, without waiting.
-fn poll_now(body: &mut Body) -> Option<Option<Result<http_body::Frame<Bytes>, crate::Status>>> {
+fn poll_now(body: &mut Body) -> Option<Option<Result<http_body::Frame<Bytes>, Status>>> {
     let waker = std::task::Waker::noop();
     let mut cx = std::task::Context::from_waker(waker);
     match std::pin::Pin::new(body).poll_frame(&mut cx) {

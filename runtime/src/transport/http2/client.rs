@@ -14,11 +14,13 @@ use h2::client::SendRequest;
 use http_body::Body as _;
 
 use super::recv_body::RecvBody;
-use super::send_body;
-use crate::status::status_from_h2;
-use crate::streaming::InboundBody;
+use super::send_body::{pump, send_full};
+use crate::status::Status;
+use crate::transport::body::Body;
 use crate::transport::connect::Connector;
-use crate::{Body, Status};
+use crate::transport::error::status_from_h2;
+use crate::transport::incoming::IncomingBody;
+use crate::transport::io::BoxedIo;
 
 /// hyper's client defaults, kept so that large messages flow as they did over hyper.
 const STREAM_WINDOW: u32 = 2 * 1024 * 1024;
@@ -66,19 +68,22 @@ impl Http2Client {
     pub(crate) async fn send(
         &self,
         request: http::Request<Body>,
-    ) -> Result<http::Response<InboundBody>, Status> {
+    ) -> Result<http::Response<IncomingBody>, Status> {
         // `ready` waits while the server's limit on concurrent streams is reached.
         let mut sender = self.sender().await?.ready().await.map_err(status_from_h2)?;
         let (parts, body) = request.into_parts();
         let end_of_stream = body.is_end_stream();
-        let (response, stream) = sender
+        let (response, mut stream) = sender
             .send_request(http::Request::from_parts(parts, ()), end_of_stream)
             .map_err(status_from_h2)?;
         if !end_of_stream {
-            send_body::send(body, stream).map_err(status_from_h2)?;
+            // A streamed body goes out from a task of its own, as the call reads responses.
+            if let Some(body) = send_full(body, &mut stream).map_err(status_from_h2)? {
+                drop(tokio::spawn(pump(body, stream)));
+            }
         }
         let response = response.await.map_err(status_from_h2)?;
-        Ok(response.map(|stream| InboundBody::Http2(RecvBody::new(stream))))
+        Ok(response.map(|stream| IncomingBody::http2(RecvBody::new(stream))))
     }
 
     /// A handle on the live connection, connecting first if there is none.
@@ -115,7 +120,7 @@ impl Http2Client {
 }
 
 /// Performs the client handshake on `io` and spawns the task driving the connection.
-async fn handshake(io: crate::transport::BoxedIo) -> Result<Live, h2::Error> {
+async fn handshake(io: BoxedIo) -> Result<Live, h2::Error> {
     let (sender, connection) = h2::client::Builder::new()
         .initial_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)

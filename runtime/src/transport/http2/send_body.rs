@@ -1,4 +1,4 @@
-//! Sending a request body on an h2 stream.
+//! Sending a body on an h2 stream: a request on the client, a response on the server.
 
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -8,33 +8,33 @@ use bytes::Bytes;
 use h2::SendStream;
 use http_body::Body as _;
 
-use crate::Body;
+use crate::transport::body::Body;
 
-/// Sends `body` on `stream`: a body built whole at once, from the calling task (no task
-/// per call, unlike hyper's client); a streaming body from a task of its own, frame by
-/// frame as the peer's flow-control window opens.
-pub(crate) fn send(mut body: Body, mut stream: SendStream<Bytes>) -> Result<(), h2::Error> {
+/// Sends a body built whole at once, without waiting: its data, then its trailers or
+/// the end of the stream. A body that streams is given back, for [`pump`].
+pub(super) fn send_full(
+    mut body: Body,
+    stream: &mut SendStream<Bytes>,
+) -> Result<Option<Body>, h2::Error> {
     match body.take_full() {
-        Some((data, None)) => stream.send_data(data.unwrap_or_default(), true),
+        Some((data, None)) => stream.send_data(data.unwrap_or_default(), true)?,
         Some((data, Some(trailers))) => {
             if let Some(data) = data {
                 stream.send_data(data, false)?;
             }
-            stream.send_trailers(trailers)
+            stream.send_trailers(trailers)?;
         }
-        None => {
-            drop(tokio::spawn(pump(body, stream)));
-            Ok(())
-        }
+        None => return Ok(Some(body)),
     }
+    Ok(None)
 }
 
 /// Sends a streaming body until it ends, the peer resets the stream, or the connection
 /// fails.
-async fn pump(mut body: Body, mut stream: SendStream<Bytes>) {
+pub(super) async fn pump(mut body: Body, mut stream: SendStream<Bytes>) {
     let result = poll_fn(|cx| poll_pump(Pin::new(&mut body), &mut stream, cx)).await;
     if let Err(error) = result {
-        tracing::debug!(%error, "request body not sent to its end");
+        tracing::debug!(%error, "body not sent to its end");
     }
 }
 
@@ -70,8 +70,8 @@ fn poll_pump(
                 }
             },
             Some(Err(_)) => {
-                // The body failed (its message could not be encoded): the call cannot go
-                // on, and the reset fails it on the response side too.
+                // The body failed (a message could not be encoded): the call cannot go on,
+                // and the reset tells the peer so.
                 stream.send_reset(h2::Reason::INTERNAL_ERROR);
                 return Poll::Ready(Ok(()));
             }

@@ -1,5 +1,6 @@
-//! The four call kinds on the server: decode the request, run the handler under the call's
-//! deadline, encode the response. Generated services call these.
+//! The server side of a call, for the four call kinds: check the request head, decode the
+//! request, run the handler under the call's deadline, encode the response. Generated
+//! services call these.
 
 use std::any::Any;
 use std::convert::Infallible;
@@ -14,27 +15,30 @@ use http::{HeaderMap, StatusCode};
 use prost::Message;
 use tokio::time::Instant;
 
-use super::{IncomingBody, ServiceConfig};
-use crate::body::StreamTrailers;
+use super::deadline::{WithinDeadline, within_deadline};
+use super::encode_body::{StreamTrailers, response_body};
+use super::service_config::ServiceConfig;
+use super::streaming::{Direction, Streaming, read_single_frame};
+use super::wire::{
+    GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, GRPC_TIMEOUT, is_grpc_content_type,
+    message_encoding, parse_timeout,
+};
+use crate::boxed::BoxError;
 use crate::codec::decode::{FrameDecoder, decode_message};
 use crate::codec::encode::FrameEncoder;
-use crate::codec::{
-    CodecSettings, Compressed, CompressionChoice, Encoding, EncodingSet, GRPC_ACCEPT_ENCODING,
-    GRPC_ENCODING,
-};
-use crate::codegen::BoxError;
-use crate::request::Peer;
-use crate::streaming::{Direction, read_single_frame};
-use crate::timeout::WithinDeadline;
-use crate::{Body, MetadataMap, Request, Response, Status, Streaming, timeout};
+use crate::codec::{CodecSettings, Compressed, CompressionChoice, Encoding, EncodingSet};
+use crate::metadata::MetadataMap;
+use crate::request::{Peer, Request};
+use crate::response::Response;
+use crate::status::{Code, Status};
+use crate::transport::body::Body;
+use crate::transport::incoming::IncomingBody;
 
-/// Content type of gRPC responses.
-const GRPC_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("application/grpc");
+/// A request body a generated service can serve: any HTTP body whose errors box. The
+/// server's own [`IncomingBody`] is read as it is; any other is boxed into one.
+pub trait CallBody: http_body::Body<Error: Into<BoxError>> + Send + 'static {}
 
-/// A request body the server can read: any HTTP body whose errors box.
-pub trait RequestBody: http_body::Body<Error: Into<BoxError>> + Send + 'static {}
-
-impl<B> RequestBody for B where B: http_body::Body<Error: Into<BoxError>> + Send + 'static {}
+impl<B> CallBody for B where B: http_body::Body<Error: Into<BoxError>> + Send + 'static {}
 
 /// What every call kind reads from the request head before the body.
 struct CallHead {
@@ -95,9 +99,9 @@ impl CallHead {
                 "invalid gRPC request content-type",
             ));
         }
-        let deadline = match headers.get(timeout::GRPC_TIMEOUT) {
+        let deadline = match headers.get(GRPC_TIMEOUT) {
             None => None,
-            Some(value) => match timeout::parse(value) {
+            Some(value) => match parse_timeout(value) {
                 Some(timeout) => Some(Instant::now() + timeout),
                 None => {
                     return Err(Rejection::Grpc(Status::invalid_argument(format!(
@@ -108,14 +112,8 @@ impl CallHead {
         };
         let settings = config.settings();
         let accepted = settings.accept_compressed;
-        let request_encoding = match headers.get(GRPC_ENCODING).map(Encoding::parse) {
-            None | Some(Ok(None)) => None,
-            Some(Ok(Some(encoding))) if accepted.contains(encoding) => Some(encoding),
-            Some(Ok(Some(encoding))) => {
-                return Err(Rejection::Encoding(encoding.name().to_owned(), accepted));
-            }
-            Some(Err(name)) => return Err(Rejection::Encoding(name, accepted)),
-        };
+        let request_encoding = message_encoding(headers.get(GRPC_ENCODING), accepted)
+            .map_err(|unsupported| Rejection::Encoding(unsupported.name, accepted))?;
         let client_accepts = EncodingSet::from_header(headers.get(GRPC_ACCEPT_ENCODING));
         Ok(CallHead {
             metadata: MetadataMap::from_headers(parts.headers),
@@ -139,9 +137,9 @@ impl CallHead {
     }
 
     /// The inbound messages of the call.
-    fn request_stream<B: RequestBody, T>(&self, body: B) -> Streaming<T> {
+    fn request_stream<T>(&self, body: IncomingBody) -> Streaming<T> {
         Streaming::new(
-            crate::streaming::box_body(body),
+            body,
             Direction::Request,
             self.settings.max_receive_message_size,
             self.request_encoding,
@@ -242,7 +240,7 @@ impl ResponsePlan {
         let mut data = bytes::BytesMut::new();
         encoder.encode(&message, &mut data)?;
         let mut trailer_headers = trailers.into_headers();
-        Status::new(crate::Code::Ok, "").write_to(&mut trailer_headers);
+        Status::new(Code::Ok, "").write_to(&mut trailer_headers);
         let body = Body::full(Some(data.freeze()), Some(trailer_headers));
         Ok(self.response(metadata, encoder.encoding, body, extensions))
     }
@@ -258,20 +256,9 @@ impl ResponsePlan {
         let (metadata, stream, trailers, extensions) = response.into_parts();
         let trailers = StreamTrailers { trailers, late };
         let encoding = encoder.encoding;
-        let body = Body::response_stream(stream, encoder, trailers, self.deadline);
+        let body = response_body(stream, encoder, trailers, self.deadline);
         self.response(metadata, encoding, body, extensions)
     }
-}
-
-/// Whether a content type is `application/grpc` or `application/grpc+<subtype>`.
-fn is_grpc_content_type(value: Option<&HeaderValue>) -> bool {
-    let Some(value) = value else { return false };
-    let bytes = value.as_bytes();
-    let rest = match bytes.strip_prefix(b"application/grpc") {
-        Some(rest) => rest,
-        None => return false,
-    };
-    rest.is_empty() || rest.starts_with(b"+") || rest.starts_with(b";")
 }
 
 /// The future serving one call, which generated services box.
@@ -286,7 +273,7 @@ pub fn unary<B, Req, Res, F, Fut>(
     handler: F,
 ) -> impl CallFuture
 where
-    B: RequestBody,
+    B: CallBody,
     Req: Message + Default + 'static,
     Res: Message + 'static,
     F: FnOnce(Request<Req>) -> Fut,
@@ -310,7 +297,7 @@ pub fn server_streaming<B, Req, Res, S, F, Fut>(
     handler: F,
 ) -> impl CallFuture
 where
-    B: RequestBody,
+    B: CallBody,
     Req: Message + Default + 'static,
     Res: Message + 'static,
     S: Stream<Item = Result<Res, Status>> + Send + 'static,
@@ -335,7 +322,7 @@ pub fn client_streaming<B, Req, Res, F, Fut>(
     handler: F,
 ) -> impl CallFuture
 where
-    B: RequestBody,
+    B: CallBody,
     Req: Message + Default + 'static,
     Res: Message + 'static,
     F: FnOnce(Request<Streaming<Req>>) -> Fut,
@@ -356,7 +343,7 @@ pub fn bidi_streaming<B, Req, Res, S, F, Fut>(
     handler: F,
 ) -> impl CallFuture
 where
-    B: RequestBody,
+    B: CallBody,
     Req: Message + Default + 'static,
     Res: Message + 'static,
     S: Stream<Item = Result<Res, Status>> + Send + 'static,
@@ -387,24 +374,32 @@ pub(crate) fn unimplemented_response(path: &str) -> http::Response<Body> {
 /// call still needs: every call's future is boxed and moved while it is built.
 fn serve<B, C, Fut>(request: http::Request<B>, config: &ServiceConfig, call: C) -> ServeCall<Fut>
 where
-    B: RequestBody,
-    C: FnOnce(CallHead, B) -> Fut,
+    B: CallBody,
+    C: FnOnce(CallHead, IncomingBody) -> Fut,
     Fut: Future<Output = Result<http::Response<Body>, Status>>,
 {
-    let (parts, mut body) = request.into_parts();
-    // Only the server's own body type knows the peer; it moves to the request.
-    let peer = (&mut body as &mut dyn Any)
-        .downcast_mut::<IncomingBody>()
-        .map(IncomingBody::take_peer)
-        .unwrap_or_default();
+    let (parts, body) = request.into_parts();
+    let mut body = into_incoming(body);
+    // The peer moves from the server's body to the handler's request.
+    let peer = body.take_peer();
     match CallHead::parse(parts, peer, config) {
         Ok(head) => ServeCall::Running {
-            call: timeout::within_deadline(head.deadline, call(head, body)),
+            call: within_deadline(head.deadline, call(head, body)),
         },
         Err(rejection) => ServeCall::Refused {
             response: Some(rejection.into_response()),
         },
     }
+}
+
+/// The request body as an [`IncomingBody`]: the server's own passes as it is, peer
+/// included, with no second box; a body made elsewhere, by a tower stack, is boxed.
+fn into_incoming<B: CallBody>(body: B) -> IncomingBody {
+    let mut slot = Some(body);
+    if let Some(incoming) = (&mut slot as &mut dyn Any).downcast_mut::<Option<IncomingBody>>() {
+        return incoming.take().unwrap_or_else(IncomingBody::empty);
+    }
+    slot.map_or_else(IncomingBody::empty, IncomingBody::boxed)
 }
 
 pin_project_lite::pin_project! {
@@ -461,21 +456,4 @@ fn plain_response(status: StatusCode, text: &'static str) -> http::Response<Body
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn grpc_content_types_are_recognised() {
-        let check =
-            |value: &'static str| is_grpc_content_type(Some(&HeaderValue::from_static(value)));
-        assert!(check("application/grpc"));
-        assert!(check("application/grpc+proto"));
-        assert!(check("application/grpc;charset=utf-8"));
-        assert!(!check("application/grpcx"));
-        assert!(!check("application/json"));
-        assert!(!is_grpc_content_type(None));
-    }
 }

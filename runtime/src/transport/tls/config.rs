@@ -15,7 +15,8 @@ use tokio_rustls::rustls::{
 };
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
-use crate::Error;
+use crate::error::Error;
+use crate::transport::http_version::HttpVersion;
 
 /// The ALPN protocol id of HTTP/2.
 const ALPN_H2: &[u8] = b"h2";
@@ -247,7 +248,7 @@ impl ClientTlsConfig {
     pub(crate) fn connector(
         &self,
         host: &str,
-        version: super::HttpVersion,
+        version: HttpVersion,
     ) -> Result<(TlsConnector, ServerName<'static>), Error> {
         let mut roots = RootCertStore::empty();
         for cert in &self.roots {
@@ -266,8 +267,8 @@ impl ClientTlsConfig {
             None => builder.with_no_client_auth(),
         };
         let alpn = match version {
-            super::HttpVersion::Http2 => ALPN_H2,
-            super::HttpVersion::Http1 => ALPN_HTTP1,
+            HttpVersion::Http2 => ALPN_H2,
+            HttpVersion::Http1 => ALPN_HTTP1,
         };
         config.alpn_protocols = vec![alpn.to_vec()];
         let name = self.domain.as_deref().unwrap_or(host).to_owned();

@@ -9,55 +9,16 @@ use std::task::{Context, Poll, ready};
 use bytes::{Buf, Bytes};
 use futures_core::Stream;
 use http_body::Body as HttpBody;
-use http_body_util::BodyExt;
-use http_body_util::combinators::UnsyncBoxBody;
 use prost::Message;
 use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
+use super::deadline;
 use crate::codec::Encoding;
 use crate::codec::decode::{FrameDecoder, decode_message};
-use crate::codegen::BoxError;
-use crate::status::status_from_h2;
-use crate::transport::http2::RecvBody;
-use crate::{MetadataMap, Status};
-
-/// The body inbound messages are read from.
-pub(crate) enum InboundBody {
-    /// The response of an HTTP/2 call, read without boxing.
-    Http2(RecvBody),
-    /// Any other body, boxed, with its data as `Bytes`.
-    Boxed(UnsyncBoxBody<Bytes, BoxError>),
-}
-
-impl HttpBody for InboundBody {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
-        match self.get_mut() {
-            InboundBody::Http2(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
-            InboundBody::Boxed(body) => Pin::new(body).poll_frame(cx),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match self {
-            InboundBody::Http2(body) => body.is_end_stream(),
-            InboundBody::Boxed(body) => body.is_end_stream(),
-        }
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        match self {
-            InboundBody::Http2(body) => body.size_hint(),
-            InboundBody::Boxed(body) => body.size_hint(),
-        }
-    }
-}
+use crate::metadata::MetadataMap;
+use crate::status::{Status, is_ok};
+use crate::transport::incoming::IncomingBody;
 
 /// Which side of the call reads the stream: it decides what the end of the body means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +35,7 @@ pub(crate) enum Direction {
 /// Read it with [`message`](Self::message) or as a [`Stream`]. On the client, an error
 /// status sent by the server arrives as the stream's last item.
 pub struct Streaming<T> {
-    body: InboundBody,
+    body: IncomingBody,
     decoder: FrameDecoder,
     direction: Direction,
     deadline: Option<Pin<Box<Sleep>>>,
@@ -89,7 +50,7 @@ pub struct Streaming<T> {
 impl<T> Streaming<T> {
     /// Wraps a body whose frames are decoded as `T`, refusing messages over `max_size`.
     pub(crate) fn new(
-        body: InboundBody,
+        body: IncomingBody,
         direction: Direction,
         max_size: usize,
         encoding: Option<Encoding>,
@@ -116,13 +77,7 @@ impl<T> Streaming<T> {
     /// A stream that already ended successfully with `trailers`: the response to a call
     /// answered Trailers-Only with status OK.
     pub(crate) fn finished(trailers: MetadataMap) -> Streaming<T> {
-        let mut stream = Streaming::new(
-            box_body(http_body_util::Empty::<Bytes>::new()),
-            Direction::Response,
-            0,
-            None,
-            None,
-        );
+        let mut stream = Streaming::new(IncomingBody::empty(), Direction::Response, 0, None, None);
         stream.trailers = Some(trailers);
         stream.finished = true;
         stream
@@ -142,7 +97,7 @@ impl<T> Streaming<T> {
     /// The status to report for a failure, given the call's deadline.
     fn blame_deadline(&self, status: Status, from_transport: bool) -> Status {
         let deadline = self.deadline.as_ref().map(|sleep| sleep.deadline());
-        crate::timeout::blame_deadline(status, deadline, from_transport)
+        deadline::blame_deadline(status, deadline, from_transport)
     }
 
     /// Ends the stream with `status` as its final item.
@@ -232,7 +187,7 @@ impl<T> fmt::Debug for Streaming<T> {
 /// The trailers ending a response: their metadata if they carry status OK, else the
 /// status they carry.
 pub(crate) fn response_trailers(trailers: http::HeaderMap) -> Result<MetadataMap, Status> {
-    if crate::status::is_ok(&trailers) {
+    if is_ok(&trailers) {
         return Ok(MetadataMap::from_headers(trailers));
     }
     Err(Status::from_headers(&trailers)
@@ -242,20 +197,6 @@ pub(crate) fn response_trailers(trailers: http::HeaderMap) -> Result<MetadataMap
 /// The failure of a response whose stream ended without trailers.
 pub(crate) fn missing_trailers() -> Status {
     Status::internal("the server closed the stream without sending trailers")
-}
-
-/// Boxes any body into an [`InboundBody`], converting its data to `Bytes` (without copying
-/// when it already is).
-pub(crate) fn box_body<B>(body: B) -> InboundBody
-where
-    B: HttpBody + Send + 'static,
-    B::Error: Into<BoxError>,
-{
-    InboundBody::Boxed(
-        body.map_frame(|frame| frame.map_data(|mut data| data.copy_to_bytes(data.remaining())))
-            .map_err(Into::into)
-            .boxed_unsync(),
-    )
 }
 
 /// What one poll of a body gave.
@@ -268,19 +209,15 @@ pub(crate) enum BodyEvent {
     End,
 }
 
-/// Polls `body` for its next frame, feeding data to `decoder`; read errors become statuses.
-pub(crate) fn poll_body<B>(
-    body: Pin<&mut B>,
+/// Polls `body` for its next frame, feeding data to `decoder`.
+pub(crate) fn poll_body(
+    body: Pin<&mut IncomingBody>,
     decoder: &mut FrameDecoder,
     cx: &mut Context<'_>,
-) -> Poll<Result<BodyEvent, Status>>
-where
-    B: HttpBody,
-    B::Error: Into<BoxError>,
-{
+) -> Poll<Result<BodyEvent, Status>> {
     let event = match ready!(body.poll_frame(cx)) {
         None => BodyEvent::End,
-        Some(Err(error)) => return Poll::Ready(Err(status_from_body_error(error.into()))),
+        Some(Err(status)) => return Poll::Ready(Err(status)),
         Some(Ok(frame)) => match frame.into_data() {
             Ok(mut data) => {
                 decoder.push(data.copy_to_bytes(data.remaining()));
@@ -297,15 +234,11 @@ where
 
 /// Reads a body that carries at most one message, such as the request of a unary or
 /// server-streaming call; returns its payload, if any, and the body's trailers.
-pub(crate) async fn read_single_frame<B>(
-    body: B,
+pub(crate) async fn read_single_frame(
+    body: IncomingBody,
     decoder: &mut FrameDecoder,
     what: &str,
-) -> Result<(Option<Bytes>, Option<http::HeaderMap>), Status>
-where
-    B: HttpBody,
-    B::Error: Into<BoxError>,
-{
+) -> Result<(Option<Bytes>, Option<http::HeaderMap>), Status> {
     let mut body = std::pin::pin!(body);
     let mut payload = None;
     let trailers = loop {
@@ -324,18 +257,4 @@ where
     };
     decoder.finish()?;
     Ok((payload, trailers))
-}
-
-/// Maps an error reading a body to a status.
-fn status_from_body_error(error: BoxError) -> Status {
-    match error.downcast::<Status>() {
-        Ok(status) => *status,
-        Err(error) => match error.downcast::<hyper::Error>() {
-            Ok(error) => crate::status::status_from_hyper(&error),
-            Err(error) => match error.downcast::<h2::Error>() {
-                Ok(error) => status_from_h2(*error),
-                Err(error) => Status::internal(format!("error reading the body: {error}")),
-            },
-        },
-    }
 }

@@ -1,167 +1,75 @@
-//! [`Body`]: the outbound HTTP body of a call — request messages on the client, response
-//! messages and trailers on the server.
+//! The bodies that encode a stream of messages as the call runs: a streamed response on
+//! the server, a streamed request on the client.
 
-use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
-use http::HeaderMap;
-use http_body::{Frame, SizeHint};
+use http_body::Frame;
 use prost::Message;
 use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
 use crate::codec::encode::FrameEncoder;
+use crate::metadata::MetadataMap;
 use crate::response::LateTrailers;
-use crate::{Code, MetadataMap, Status};
+use crate::status::{Code, Status};
+use crate::transport::body::Body;
 
 /// How many encoded bytes a streaming body gathers from ready messages before handing
 /// them to the transport as one DATA frame.
 const BATCH_SIZE: usize = 32 * 1024;
 
-/// The body of an outgoing gRPC request or response.
-pub struct Body {
-    kind: Kind,
+/// The body of a streamed server response: the messages of `source`, encoded as they
+/// come, then status trailers: `OK` plus `trailers` when the stream ends, the stream's
+/// error, or `DEADLINE_EXCEEDED` once `deadline` passes.
+pub(crate) fn response_body<S, M>(
+    source: S,
+    encoder: FrameEncoder,
+    trailers: StreamTrailers,
+    deadline: Option<Instant>,
+) -> Body
+where
+    S: Stream<Item = Result<M, Status>> + Send + 'static,
+    M: Message + 'static,
+{
+    let end = End::Trailers {
+        metadata: Some(trailers),
+        deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
+    };
+    encoding(source, encoder, end)
 }
 
-enum Kind {
-    /// Data (at most one chunk) then, optionally, trailers.
-    Full {
-        data: Option<Bytes>,
-        trailers: Option<HeaderMap>,
-    },
-    /// Messages encoded as a stream produces them.
-    Streaming(Pin<Box<dyn http_body::Body<Data = Bytes, Error = Status> + Send>>),
+/// The body of a streamed client request: it encodes the messages of `source` as they come. It ends
+/// with the source, or early once the sender of `abandoned` is dropped: the caller
+/// gave up the call, and ending the body lets the transport reset the stream.
+pub(crate) fn request_body<S, M>(
+    source: S,
+    encoder: FrameEncoder,
+    abandoned: oneshot::Receiver<()>,
+) -> Body
+where
+    S: Stream<Item = M> + Send + 'static,
+    M: Message + 'static,
+{
+    encoding(OkItems { source }, encoder, End::Plain { abandoned })
 }
 
-impl Body {
-    /// A body with no data and no trailers.
-    pub fn empty() -> Body {
-        Body::full(None, None)
-    }
-
-    /// A body of one chunk of data followed by optional trailers.
-    pub(crate) fn full(data: Option<Bytes>, trailers: Option<HeaderMap>) -> Body {
-        Body {
-            kind: Kind::Full { data, trailers },
-        }
-    }
-
-    /// The data and trailers of a body built whole, taken out of it; `None` for a body
-    /// that streams.
-    pub(crate) fn take_full(&mut self) -> Option<(Option<Bytes>, Option<HeaderMap>)> {
-        match &mut self.kind {
-            Kind::Full { data, trailers } => Some((data.take(), trailers.take())),
-            Kind::Streaming(_) => None,
-        }
-    }
-
-    /// A server response body that encodes the messages of `source` as they come, then
-    /// ends with status trailers: `OK` plus `trailers` when the stream ends, the stream's
-    /// error, or `DEADLINE_EXCEEDED` once `deadline` passes.
-    pub(crate) fn response_stream<S, M>(
-        source: S,
-        encoder: FrameEncoder,
-        trailers: StreamTrailers,
-        deadline: Option<Instant>,
-    ) -> Body
-    where
-        S: Stream<Item = Result<M, Status>> + Send + 'static,
-        M: Message + 'static,
-    {
-        let end = End::Trailers {
-            metadata: Some(trailers),
-            deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
-        };
-        Body::encoding(source, encoder, end)
-    }
-
-    /// A client request body that encodes the messages of `source` as they come. It ends
-    /// with the source, or early once the sender of `abandoned` is dropped: the caller
-    /// gave up the call, and ending the body lets the transport reset the stream.
-    pub(crate) fn request_stream<S, M>(
-        source: S,
-        encoder: FrameEncoder,
-        abandoned: oneshot::Receiver<()>,
-    ) -> Body
-    where
-        S: Stream<Item = M> + Send + 'static,
-        M: Message + 'static,
-    {
-        Body::encoding(OkItems { source }, encoder, End::Plain { abandoned })
-    }
-
-    fn encoding<S, M>(source: S, encoder: FrameEncoder, end: End) -> Body
-    where
-        S: Stream<Item = Result<M, Status>> + Send + 'static,
-        M: Message + 'static,
-    {
-        Body {
-            kind: Kind::Streaming(Box::pin(EncodeBody {
-                source,
-                buf: BytesMut::new(),
-                last_batch: 0,
-                encoder,
-                end,
-                state: EncodeState::Messages,
-            })),
-        }
-    }
-}
-
-impl http_body::Body for Body {
-    type Data = Bytes;
-    type Error = Status;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
-        match &mut self.kind {
-            Kind::Full { data, trailers } => {
-                let frame = match data.take() {
-                    Some(data) => Some(Frame::data(data)),
-                    None => trailers.take().map(Frame::trailers),
-                };
-                Poll::Ready(frame.map(Ok))
-            }
-            Kind::Streaming(body) => body.as_mut().poll_frame(cx),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match &self.kind {
-            Kind::Full { data, trailers } => data.is_none() && trailers.is_none(),
-            Kind::Streaming(body) => body.is_end_stream(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match &self.kind {
-            // An exact hint makes hyper send content-length; only do so without trailers.
-            Kind::Full {
-                data,
-                trailers: None,
-            } => SizeHint::with_exact(data.as_ref().map_or(0, |data| data.len() as u64)),
-            Kind::Full { .. } => SizeHint::default(),
-            Kind::Streaming(body) => body.size_hint(),
-        }
-    }
-}
-
-impl fmt::Debug for Body {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            Kind::Full { data, trailers } => f
-                .debug_struct("Body")
-                .field("data", data)
-                .field("trailers", trailers)
-                .finish(),
-            Kind::Streaming(_) => f.write_str("Body(streaming)"),
-        }
-    }
+/// A body encoding `source` with `encoder`, ending as `end` says.
+fn encoding<S, M>(source: S, encoder: FrameEncoder, end: End) -> Body
+where
+    S: Stream<Item = Result<M, Status>> + Send + 'static,
+    M: Message + 'static,
+{
+    Body::streaming(EncodeBody {
+        source,
+        buf: BytesMut::new(),
+        last_batch: 0,
+        encoder,
+        end,
+        state: EncodeState::Messages,
+    })
 }
 
 #[derive(Debug)]
@@ -292,7 +200,7 @@ where
                     Err(status) => status,
                 },
                 Poll::Ready(Some(Err(status))) => status,
-                Poll::Ready(None) => Status::new(crate::Code::Ok, ""),
+                Poll::Ready(None) => Status::new(Code::Ok, ""),
                 Poll::Pending if this.buf.is_empty() => return Poll::Pending,
                 Poll::Pending => break,
             };

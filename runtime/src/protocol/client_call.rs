@@ -1,0 +1,183 @@
+//! The client side of a call: the request head a call sends, and the checks on the
+//! response head and trailers it gets back.
+
+use http::header::{CONTENT_TYPE, HeaderValue, TE, USER_AGENT};
+use prost::Message;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use super::deadline::{blame_deadline, within_deadline};
+use super::streaming::{
+    Direction, Streaming, missing_trailers, read_single_frame, response_trailers,
+};
+use super::wire::{
+    self, GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, GRPC_TIMEOUT, TE_TRAILERS,
+    code_from_http, encode_timeout, is_grpc_content_type, message_encoding,
+};
+use crate::codec::decode::{FrameDecoder, decode_message};
+use crate::codec::{CodecSettings, Compressed, Encoding};
+use crate::metadata::MetadataMap;
+use crate::request::Request;
+use crate::response::Response;
+use crate::status::{Code, Status};
+use crate::transport::body::Body;
+use crate::transport::incoming::IncomingBody;
+
+/// A request ready to send: head, encoded body, and the encoding of its messages.
+pub(crate) struct Outgoing {
+    pub(crate) head: Request<()>,
+    pub(crate) body: Body,
+    pub(crate) encoding: Option<Encoding>,
+    /// For a streamed body: dropping it ends the body, so giving up the call (dropping
+    /// its future or its response stream) resets the HTTP/2 stream.
+    pub(crate) request_guard: Option<oneshot::Sender<()>>,
+}
+
+impl Outgoing {
+    /// The HTTP request of the call — a POST to `uri` with the gRPC headers, the
+    /// request's metadata, and the time left until `deadline` — and the request guard.
+    pub(crate) fn into_http(
+        self,
+        uri: http::Uri,
+        codec: &CodecSettings,
+        deadline: Option<Instant>,
+    ) -> (http::Request<Body>, Option<oneshot::Sender<()>>) {
+        let (metadata, (), extensions) = self.head.into_parts();
+        let mut request = http::Request::new(self.body);
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = uri;
+        *request.extensions_mut() = extensions;
+        let headers = request.headers_mut();
+        *headers = metadata.into_headers();
+        headers.insert(CONTENT_TYPE, GRPC_CONTENT_TYPE);
+        headers.insert(TE, TE_TRAILERS);
+        headers.insert(USER_AGENT, wire::USER_AGENT);
+        if let Some(encoding) = self.encoding {
+            headers.insert(GRPC_ENCODING, HeaderValue::from_static(encoding.name()));
+        }
+        headers.insert(GRPC_ACCEPT_ENCODING, codec.accept_compressed.header_value());
+        if let Some(deadline) = deadline {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            headers.insert(GRPC_TIMEOUT, encode_timeout(remaining));
+        }
+        (request, self.request_guard)
+    }
+}
+
+/// A response whose head has arrived: what reading its messages takes.
+pub(crate) struct ResponseHead {
+    metadata: MetadataMap,
+    extensions: http::Extensions,
+    /// The body; `None` for a Trailers-Only response with status OK.
+    body: Option<IncomingBody>,
+    /// Encoding of the response messages.
+    encoding: Option<Encoding>,
+    /// Largest response message accepted.
+    max_size: usize,
+    deadline: Option<Instant>,
+    /// See [`Outgoing::request_guard`]: held until the response ends.
+    request_guard: Option<oneshot::Sender<()>>,
+}
+
+impl ResponseHead {
+    /// Checks the head of a call's response: a Trailers-Only status, the HTTP status,
+    /// the content type and the encoding of the messages.
+    pub(crate) fn check(
+        response: http::Response<IncomingBody>,
+        codec: &CodecSettings,
+        deadline: Option<Instant>,
+        request_guard: Option<oneshot::Sender<()>>,
+    ) -> Result<ResponseHead, Status> {
+        let (parts, body) = response.into_parts();
+        let mut head = ResponseHead {
+            metadata: MetadataMap::new(),
+            extensions: parts.extensions,
+            body: None,
+            encoding: None,
+            max_size: codec.max_receive_message_size,
+            deadline,
+            request_guard,
+        };
+        if let Some(status) = Status::from_headers(&parts.headers) {
+            // Trailers-Only: the status arrived in the headers and there is no body.
+            if status.code() != Code::Ok {
+                return Err(blame_deadline(status, deadline, false));
+            }
+            head.metadata = MetadataMap::from_headers(parts.headers);
+            return Ok(head);
+        }
+        if parts.status != http::StatusCode::OK {
+            return Err(Status::new(
+                code_from_http(parts.status),
+                format!("unexpected HTTP status {}", parts.status),
+            ));
+        }
+        let content_type = parts.headers.get(CONTENT_TYPE);
+        if !is_grpc_content_type(content_type) {
+            return Err(Status::unknown(format!(
+                "unexpected content-type {:?}",
+                content_type.map(|value| String::from_utf8_lossy(value.as_bytes()))
+            )));
+        }
+        head.encoding = message_encoding(parts.headers.get(GRPC_ENCODING), codec.accept_compressed)
+            .map_err(|unsupported| {
+                Status::internal(format!(
+                    "the server used grpc-encoding {:?}, which this client does not accept",
+                    unsupported.name
+                ))
+            })?;
+        head.metadata = MetadataMap::from_headers(parts.headers);
+        head.body = Some(body);
+        Ok(head)
+    }
+    /// The response messages as a stream, for the streaming-response kinds.
+    pub(crate) fn into_streaming<Res>(self) -> Response<Streaming<Res>> {
+        let stream = match self.body {
+            Some(body) => Streaming::new(
+                body,
+                Direction::Response,
+                self.max_size,
+                self.encoding,
+                self.deadline,
+            )
+            .ending_request_on_drop(self.request_guard),
+            // The headers were the trailers.
+            None => Streaming::finished(self.metadata.clone()),
+        };
+        Response::from_parts(self.metadata, stream, MetadataMap::new(), self.extensions)
+    }
+
+    /// Reads the only response message of a unary or client-streaming call, and the
+    /// trailers, straight from the body.
+    pub(crate) async fn read_single<Res: Message + Default>(self) -> Result<Response<Res>, Status> {
+        let ResponseHead {
+            metadata,
+            mut extensions,
+            body,
+            encoding,
+            max_size,
+            deadline,
+            request_guard: _request_guard,
+        } = self;
+        let Some(body) = body else {
+            return Err(Status::internal("the response has no message"));
+        };
+        let mut decoder = FrameDecoder::new(max_size, encoding);
+        let read = read_single_frame(body, &mut decoder, "the response");
+        let (payload, trailers) = within_deadline(deadline, read)
+            .await
+            .map_err(|status| blame_deadline(status, deadline, true))?;
+        let trailers = response_trailers(trailers.ok_or_else(missing_trailers)?)
+            .map_err(|status| blame_deadline(status, deadline, false))?;
+        let payload = payload.ok_or_else(|| Status::internal("the response has no message"))?;
+        if decoder.last_compressed() {
+            extensions.insert(Compressed);
+        }
+        Ok(Response::from_parts(
+            metadata,
+            decode_message(payload)?,
+            trailers,
+            extensions,
+        ))
+    }
+}
