@@ -8,4 +8,6 @@ pub(crate) mod encode_body;
 pub(crate) mod server_call;
 pub(crate) mod service_config;
 pub(crate) mod streaming;
+#[cfg(test)]
+mod tests;
 pub(crate) mod wire;

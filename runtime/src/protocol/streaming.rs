@@ -131,13 +131,20 @@ impl<T: Message + Default> Stream for Streaming<T> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         loop {
-            match this.decoder.next_frame() {
-                Ok(Some(frame)) => return Poll::Ready(Some(decode_message(frame))),
-                Ok(None) => {}
-                Err(status) => return this.fail(status),
-            }
+            // A stream ends for good at its end or its first failure: the bytes behind a
+            // refused frame header must never be read as messages. At the end, every
+            // complete frame has already been taken from the decoder.
             if this.finished {
                 return Poll::Ready(None);
+            }
+            match this
+                .decoder
+                .next_frame()
+                .and_then(|frame| frame.map(decode_message).transpose())
+            {
+                Ok(Some(message)) => return Poll::Ready(Some(Ok(message))),
+                Ok(None) => {}
+                Err(status) => return this.fail(status),
             }
             if let Some(deadline) = &mut this.deadline {
                 if deadline.as_mut().poll(cx).is_ready() {
