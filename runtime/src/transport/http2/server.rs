@@ -6,7 +6,8 @@ use std::pin::pin;
 use std::task::Poll;
 
 use bytes::Bytes;
-use h2::server::{Handshake, SendResponse};
+use h2::SendStream;
+use h2::server::{Connection, SendResponse};
 use http_body::Body as _;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -30,7 +31,7 @@ pub(crate) fn serve_connection<I, S>(
     io: I,
     service: S,
     limits: &ConnectionLimits,
-    shutdown: Shutdown,
+    mut shutdown: Shutdown,
 ) -> impl Future<Output = Result<(), h2::Error>> + Send + use<I, S>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -43,12 +44,21 @@ where
         .max_concurrent_streams(limits.max_concurrent_streams)
         .max_header_list_size(limits.max_header_list_size)
         .handshake::<_, Bytes>(io);
-    serve(handshake, service, shutdown)
+    // The handshake and the connection are boxed in turn: an idle connection's task then
+    // holds a pointer, not room for both (figure 7a).
+    let handshake = Box::pin(handshake);
+    async move {
+        let connection = tokio::select! {
+            connection = handshake => connection?,
+            () = shutdown.closing() => return Ok(()),
+        };
+        accept_streams(Box::new(connection), service, shutdown).await
+    }
 }
 
-/// Completes the handshake, then accepts streams until the connection ends.
-async fn serve<I, S>(
-    handshake: Handshake<I, Bytes>,
+/// Accepts streams until the connection ends, and starts a task for each.
+async fn accept_streams<I, S>(
+    mut connection: Box<Connection<I, Bytes>>,
     service: S,
     mut shutdown: Shutdown,
 ) -> Result<(), h2::Error>
@@ -56,14 +66,14 @@ where
     I: AsyncRead + AsyncWrite + Unpin,
     S: HttpService,
 {
-    let mut connection = tokio::select! {
-        connection = handshake => connection?,
-        () = shutdown.closing() => return Ok(()),
-    };
     let mut next_phase = Phase::Draining;
     loop {
-        let accepted = tokio::select! {
-            accepted = connection.accept() => accepted,
+        tokio::select! {
+            accepted = connection.accept() => match accepted {
+                Some(Ok((request, respond))) => start_stream(&service, request, respond),
+                Some(Err(error)) => return Err(error),
+                None => return Ok(()),
+            },
             () = shutdown.reached(next_phase) => {
                 if next_phase == Phase::Closing {
                     return Ok(());
@@ -72,53 +82,70 @@ where
                 // GOAWAY; `accept` ends once the streams under way have finished.
                 connection.graceful_shutdown();
                 next_phase = Phase::Closing;
-                continue;
             }
-        };
-        match accepted {
-            Some(Ok((request, respond))) => {
-                let request = request.map(|body| IncomingBody::http2(RecvBody::new(body)));
-                drop(tokio::spawn(serve_stream(service.call(request), respond)));
-            }
-            Some(Err(error)) => return Err(error),
-            None => return Ok(()),
         }
     }
 }
 
+/// Starts the task serving one stream.
+fn start_stream<S: HttpService>(
+    service: &S,
+    request: http::Request<h2::RecvStream>,
+    respond: SendResponse<Bytes>,
+) {
+    let request = request.map(|body| IncomingBody::http2(RecvBody::new(body)));
+    drop(tokio::spawn(serve_stream(service.call(request), respond)));
+}
+
 /// Runs one stream's call and sends its response. A client that resets the stream first
 /// abandons the call: its future is dropped.
+///
+/// This future is what each stream's task holds, and tokio copies it in and out of the
+/// task: it keeps only the call's (boxed) future and the stream's handle, and a response
+/// that streams is sent from a boxed future of its own.
 async fn serve_stream<F>(call: F, mut respond: SendResponse<Bytes>)
 where
     F: Future<Output = http::Response<Body>>,
 {
+    let Some(response) = call_or_reset(call, &mut respond).await else {
+        return;
+    };
+    match start_response(response, &mut respond) {
+        Ok(None) => {}
+        Ok(Some((body, stream))) => Box::pin(pump(body, stream)).await,
+        Err(error) => tracing::debug!(%error, "response not sent"),
+    }
+}
+
+/// The call's response; `None` if the client resets the stream first.
+async fn call_or_reset<F>(
+    call: F,
+    respond: &mut SendResponse<Bytes>,
+) -> Option<http::Response<Body>>
+where
+    F: Future<Output = http::Response<Body>>,
+{
     let mut call = pin!(call);
-    let response = poll_fn(|cx| {
+    poll_fn(|cx| {
         if let Poll::Ready(response) = call.as_mut().poll(cx) {
             return Poll::Ready(Some(response));
         }
         respond.poll_reset(cx).map(|_| None)
     })
-    .await;
-    let Some(response) = response else { return };
-    if let Err(error) = send_response(response, &mut respond).await {
-        tracing::debug!(%error, "response not sent to its end");
-    }
+    .await
 }
 
-/// Sends the response head, then its body.
-async fn send_response(
+/// Sends the response head and, without waiting, a body built whole. A body that
+/// streams is given back with its stream, to be pumped.
+fn start_response(
     response: http::Response<Body>,
     respond: &mut SendResponse<Bytes>,
-) -> Result<(), h2::Error> {
+) -> Result<Option<(Body, SendStream<Bytes>)>, h2::Error> {
     let (parts, body) = response.into_parts();
     let end_of_stream = body.is_end_stream();
     let mut stream = respond.send_response(http::Response::from_parts(parts, ()), end_of_stream)?;
     if end_of_stream {
-        return Ok(());
+        return Ok(None);
     }
-    if let Some(body) = send_full(body, &mut stream)? {
-        pump(body, stream).await;
-    }
-    Ok(())
+    Ok(send_full(body, &mut stream)?.map(|body| (body, stream)))
 }
