@@ -20,7 +20,7 @@ use super::encode_body::{StreamTrailers, response_body};
 use super::service_config::ServiceConfig;
 use super::streaming::{Direction, Streaming, read_single_frame};
 use super::wire::{
-    GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, GRPC_TIMEOUT, is_grpc_content_type,
+    CallHeaders, GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, is_grpc_content_type,
     message_encoding, parse_timeout,
 };
 use crate::boxed::BoxError;
@@ -92,14 +92,14 @@ impl CallHead {
                 "gRPC requests must use POST",
             ));
         }
-        let headers = &parts.headers;
-        if !is_grpc_content_type(headers.get(CONTENT_TYPE)) {
+        let headers = CallHeaders::find(&parts.headers);
+        if !is_grpc_content_type(headers.content_type) {
             return Err(Rejection::Http(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "invalid gRPC request content-type",
             ));
         }
-        let deadline = match headers.get(GRPC_TIMEOUT) {
+        let deadline = match headers.timeout {
             None => None,
             Some(value) => match parse_timeout(value) {
                 Some(timeout) => Some(Instant::now() + timeout),
@@ -112,9 +112,9 @@ impl CallHead {
         };
         let settings = config.settings();
         let accepted = settings.accept_compressed;
-        let request_encoding = message_encoding(headers.get(GRPC_ENCODING), accepted)
+        let request_encoding = message_encoding(headers.encoding, accepted)
             .map_err(|unsupported| Rejection::Encoding(unsupported.name, accepted))?;
-        let client_accepts = EncodingSet::from_header(headers.get(GRPC_ACCEPT_ENCODING));
+        let client_accepts = EncodingSet::from_header(headers.accept_encoding);
         Ok(CallHead {
             metadata: MetadataMap::from_headers(parts.headers),
             deadline,

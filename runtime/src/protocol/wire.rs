@@ -8,7 +8,8 @@
 
 use std::time::Duration;
 
-use http::{HeaderName, HeaderValue};
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::codec::{Encoding, EncodingSet};
 use crate::status::Code;
@@ -27,6 +28,39 @@ pub(crate) const TE_TRAILERS: HeaderValue = HeaderValue::from_static("trailers")
 /// The `user-agent` rsrpc clients send.
 pub(crate) const USER_AGENT: HeaderValue =
     HeaderValue::from_static(concat!("rsrpc/", env!("CARGO_PKG_VERSION")));
+
+/// The request headers a server call reads, found in one pass: on the handful of
+/// headers a call carries, cheaper than a hashed lookup for each. The first value of a
+/// repeated header counts, as with `HeaderMap::get`.
+#[derive(Debug, Default)]
+pub(crate) struct CallHeaders<'a> {
+    pub(crate) content_type: Option<&'a HeaderValue>,
+    pub(crate) timeout: Option<&'a HeaderValue>,
+    pub(crate) encoding: Option<&'a HeaderValue>,
+    pub(crate) accept_encoding: Option<&'a HeaderValue>,
+}
+
+impl<'a> CallHeaders<'a> {
+    /// Finds the call's headers in `headers`.
+    pub(crate) fn find(headers: &'a HeaderMap) -> CallHeaders<'a> {
+        let mut found = CallHeaders::default();
+        for (name, value) in headers {
+            let slot = if name == CONTENT_TYPE {
+                &mut found.content_type
+            } else if name == GRPC_TIMEOUT {
+                &mut found.timeout
+            } else if name == GRPC_ENCODING {
+                &mut found.encoding
+            } else if name == GRPC_ACCEPT_ENCODING {
+                &mut found.accept_encoding
+            } else {
+                continue;
+            };
+            slot.get_or_insert(value);
+        }
+        found
+    }
+}
 
 /// Whether a content type is `application/grpc` or `application/grpc+<subtype>`
 /// (parameters allowed): the one rule for requests and responses alike.
@@ -142,6 +176,21 @@ mod tests {
         assert_eq!(parse_str("S"), None);
         assert_eq!(parse_str("1x"), None);
         assert_eq!(parse_str("-1S"), None);
+    }
+
+    #[test]
+    fn call_headers_are_found_in_one_pass_first_value_first() {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        headers.insert("x-custom", HeaderValue::from_static("1"));
+        headers.append(GRPC_TIMEOUT, HeaderValue::from_static("1S"));
+        headers.append(GRPC_TIMEOUT, HeaderValue::from_static("2S"));
+        headers.insert(GRPC_ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        let found = CallHeaders::find(&headers);
+        assert_eq!(found.content_type.unwrap(), "application/grpc");
+        assert_eq!(found.timeout.unwrap(), "1S");
+        assert!(found.encoding.is_none());
+        assert_eq!(found.accept_encoding.unwrap(), "gzip");
     }
 
     #[test]

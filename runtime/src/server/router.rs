@@ -51,11 +51,17 @@ impl Router {
         }
     }
 
+    /// The route of the service a `/{service}/{method}` path names.
     fn find(&self, path: &str) -> Option<&Route> {
-        let service = path.strip_prefix('/')?.rsplit_once('/')?.0;
+        let path = path.strip_prefix('/')?;
+        // Matched by prefix, cheaper than splitting the path on every call; the service
+        // answers a method path it does not know with UNIMPLEMENTED.
         self.routes
             .iter()
-            .find(|(name, _)| *name == service)
+            .find(|(name, _)| {
+                path.strip_prefix(name)
+                    .is_some_and(|method| method.starts_with('/'))
+            })
             .map(|(_, route)| route)
     }
 }

@@ -54,7 +54,7 @@ impl Shutdown {
     }
 
     /// Completes once the shutdown has reached `phase`.
-    pub(crate) async fn reached(&mut self, phase: Phase) {
+    async fn reached(&mut self, phase: Phase) {
         // An error means the server is gone: nothing is left to wait for.
         let _ = self.0.wait_for(|now| *now >= phase).await;
     }

@@ -17,7 +17,7 @@ use crate::transport::body::Body;
 use crate::transport::incoming::IncomingBody;
 use crate::transport::limits::ConnectionLimits;
 use crate::transport::service::HttpService;
-use crate::transport::shutdown::{Phase, Shutdown};
+use crate::transport::shutdown::Shutdown;
 
 /// hyper's HTTP/2 server defaults, kept so that clients see the windows they saw before.
 const STREAM_WINDOW: u32 = 1024 * 1024;
@@ -56,7 +56,9 @@ where
     }
 }
 
-/// Accepts streams until the connection ends, and starts a task for each.
+/// Accepts streams until the connection ends, and starts a task for each. When the
+/// drain begins it sends GOAWAY and goes on until the streams under way finish; when
+/// the shutdown says close, it stops at once.
 async fn accept_streams<I, S>(
     mut connection: Box<Connection<I, Bytes>>,
     service: S,
@@ -66,23 +68,37 @@ where
     I: AsyncRead + AsyncWrite + Unpin,
     S: HttpService,
 {
-    let mut next_phase = Phase::Draining;
+    if accept_until(&mut connection, &service, shutdown.draining()).await? {
+        // GOAWAY, a PING to learn which streams are in flight, then the final GOAWAY.
+        connection.graceful_shutdown();
+        accept_until(&mut connection, &service, shutdown.closing()).await?;
+    }
+    Ok(())
+}
+
+/// Accepts streams until the connection ends (`false`) or `stop` completes (`true`).
+///
+/// `stop` is made once, not at every turn of the loop: the connection's task polls
+/// this at every frame.
+async fn accept_until<I, S>(
+    connection: &mut Connection<I, Bytes>,
+    service: &S,
+    stop: impl Future<Output = ()>,
+) -> Result<bool, h2::Error>
+where
+    I: AsyncRead + AsyncWrite + Unpin,
+    S: HttpService,
+{
+    let mut stop = pin!(stop);
     loop {
         tokio::select! {
+            biased;
             accepted = connection.accept() => match accepted {
-                Some(Ok((request, respond))) => start_stream(&service, request, respond),
+                Some(Ok((request, respond))) => start_stream(service, request, respond),
                 Some(Err(error)) => return Err(error),
-                None => return Ok(()),
+                None => return Ok(false),
             },
-            () = shutdown.reached(next_phase) => {
-                if next_phase == Phase::Closing {
-                    return Ok(());
-                }
-                // GOAWAY, a PING to learn which streams are in flight, then the final
-                // GOAWAY; `accept` ends once the streams under way have finished.
-                connection.graceful_shutdown();
-                next_phase = Phase::Closing;
-            }
+            () = &mut stop => return Ok(true),
         }
     }
 }
