@@ -70,9 +70,9 @@ impl HttpService for Router {
     type Future = RoutedCall;
 
     /// Routes a request to the service its path names.
-    fn call(&self, request: http::Request<IncomingBody>) -> RoutedCall {
+    fn call(&self, mut request: http::Request<IncomingBody>) -> RoutedCall {
         // The body carries the peer to the handler: cheaper than an extension per call.
-        let request = request.map(|body| body.with_peer(self.peer.clone()));
+        request.body_mut().set_peer(self.peer.clone());
         let call = match self.find(request.uri().path()) {
             Some(route) => route(request),
             None => {

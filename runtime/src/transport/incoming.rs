@@ -76,9 +76,9 @@ impl IncomingBody {
         }
     }
 
-    /// This body, received from `peer`.
-    pub(crate) fn with_peer(self, peer: Peer) -> IncomingBody {
-        IncomingBody { peer, ..self }
+    /// Records that this body comes from `peer`.
+    pub(crate) fn set_peer(&mut self, peer: Peer) {
+        self.peer = peer;
     }
 
     /// Moves the peer out, for the handler's request: its certificates then cost no
