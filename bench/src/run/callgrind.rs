@@ -356,20 +356,21 @@ fn count_line(line: &str) -> Option<(f64, &str)> {
 /// recursion mark such as `'2`.
 fn file_and_function(rest: &str) -> (&str, &str) {
     let mut name = rest;
-    if name.ends_with(']') {
-        if let Some(at) = name.rfind(" [") {
-            name = &name[..at];
-        }
+    if name.ends_with(']')
+        && let Some(at) = name.rfind(" [")
+    {
+        name = &name[..at];
     }
     // The file ends at the first lone colon; `::` belongs to the function.
     let (file, mut function) = match name.find(':') {
         Some(at) if !name[at + 1..].starts_with(':') => (&name[..at], &name[at + 1..]),
         _ => ("???", name),
     };
-    if let Some(at) = function.rfind('\'') {
-        if at + 1 < function.len() && function[at + 1..].bytes().all(|b| b.is_ascii_digit()) {
-            function = &function[..at];
-        }
+    if let Some(at) = function.rfind('\'')
+        && at + 1 < function.len()
+        && function[at + 1..].bytes().all(|b| b.is_ascii_digit())
+    {
+        function = &function[..at];
     }
     (file, function)
 }
