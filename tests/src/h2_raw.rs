@@ -211,6 +211,8 @@ pub struct Observed {
     pub ping_acks: usize,
     /// The payload of the last PING ACK.
     pub last_ping_ack: Option<u64>,
+    /// PING frames without ACK: the server's own PINGs.
+    pub pings: usize,
     /// Stream ids of HEADERS frames, in order (responses and trailers).
     pub headers: Vec<u32>,
     /// Stream ids of HEADERS and DATA frames that carried END_STREAM.
@@ -287,6 +289,7 @@ impl Observed {
                 self.ping_acks += 1;
                 self.last_ping_ack = frame.payload.try_into().ok().map(u64::from_be_bytes);
             }
+            kind::PING => self.pings += 1,
             kind::HEADERS => {
                 self.headers.push(frame.stream);
                 if end_stream {

@@ -166,6 +166,48 @@ impl Server {
         self
     }
 
+    /// How long an HTTP/2 connection may stay with no call open before the server sends
+    /// it `GOAWAY` (default: no limit, as grpc-go's `MaxConnectionIdle`). Clients
+    /// reconnect on their next call.
+    pub fn max_connection_idle(mut self, idle: Duration) -> Server {
+        self.limits.max_connection_idle = Some(idle);
+        self
+    }
+
+    /// How long an HTTP/2 connection may live, ±10% so that connections opened together
+    /// do not all go at once, before the server sends it `GOAWAY` (default: no limit, as
+    /// grpc-go's `MaxConnectionAge`). The calls under way go on, for at most
+    /// [`max_connection_age_grace`](Self::max_connection_age_grace).
+    pub fn max_connection_age(mut self, age: Duration) -> Server {
+        self.limits.max_connection_age = Some(age);
+        self
+    }
+
+    /// How long the calls under way may run on after `max_connection_age`'s `GOAWAY`
+    /// before the connection is closed (default: no limit, as grpc-go's
+    /// `MaxConnectionAgeGrace`).
+    pub fn max_connection_age_grace(mut self, grace: Duration) -> Server {
+        self.limits.max_connection_age_grace = Some(grace);
+        self
+    }
+
+    /// How often the server PINGs each HTTP/2 connection (default: never, as tonic).
+    /// A connection that does not answer within
+    /// [`http2_keepalive_timeout`](Self::http2_keepalive_timeout) is closed, with the
+    /// calls on it.
+    pub fn http2_keepalive_interval(mut self, interval: Duration) -> Server {
+        self.limits.http2_keepalive_interval = Some(interval);
+        self
+    }
+
+    /// How long a PING may go unanswered (default 20 s, as tonic and grpc-go): a keepalive
+    /// PING, and the one sent with the `GOAWAY` of `max_connection_idle` or
+    /// `max_connection_age` once no call is left.
+    pub fn http2_keepalive_timeout(mut self, timeout: Duration) -> Server {
+        self.limits.http2_keepalive_timeout = timeout;
+        self
+    }
+
     /// How long a graceful shutdown may wait for the calls under way (default 30 s).
     /// Past it, the connections still open are closed.
     pub fn graceful_shutdown_timeout(mut self, timeout: Duration) -> Server {

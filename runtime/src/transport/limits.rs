@@ -19,6 +19,9 @@ pub(crate) const DEFAULT_HTTP1_MAX_BUFFERED_RESPONSE: usize = 4 * 1024 * 1024;
 /// Default for [`ConnectionLimits::max_concurrent_streams`]: hyper's default.
 pub(crate) const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 200;
 
+/// Default for [`ConnectionLimits::http2_keepalive_timeout`]: tonic's and grpc-go's.
+pub(crate) const DEFAULT_HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Limits and timeouts of one server connection, over HTTP/2 or HTTP/1.1.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ConnectionLimits {
@@ -37,6 +40,16 @@ pub(crate) struct ConnectionLimits {
     pub(crate) http1_max_buffered_response: usize,
     /// Most HTTP/2 streams a client may have open at once.
     pub(crate) max_concurrent_streams: u32,
+    /// How long an HTTP/2 connection may stay without a stream open before GOAWAY.
+    pub(crate) max_connection_idle: Option<Duration>,
+    /// How long an HTTP/2 connection may live (±10%) before GOAWAY.
+    pub(crate) max_connection_age: Option<Duration>,
+    /// How long the streams under way may run on after the age's GOAWAY.
+    pub(crate) max_connection_age_grace: Option<Duration>,
+    /// How often an HTTP/2 connection is PINGed.
+    pub(crate) http2_keepalive_interval: Option<Duration>,
+    /// How long a PING may go unanswered before the connection is closed.
+    pub(crate) http2_keepalive_timeout: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -49,6 +62,11 @@ impl Default for ConnectionLimits {
             http1_max_chunk_line: DEFAULT_HTTP1_MAX_CHUNK_LINE,
             http1_max_buffered_response: DEFAULT_HTTP1_MAX_BUFFERED_RESPONSE,
             max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
+            max_connection_idle: None,
+            max_connection_age: None,
+            max_connection_age_grace: None,
+            http2_keepalive_interval: None,
+            http2_keepalive_timeout: DEFAULT_HTTP2_KEEPALIVE_TIMEOUT,
         }
     }
 }

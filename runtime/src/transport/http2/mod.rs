@@ -2,6 +2,7 @@
 //! between a call and its connection.
 
 mod client;
+mod lifetime;
 mod recv_body;
 mod send_body;
 pub(crate) mod server;

@@ -11,6 +11,7 @@ use h2::server::{Connection, SendResponse};
 use http_body::Body as _;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::lifetime::{self, Lifetime};
 use super::recv_body::RecvBody;
 use super::send_body::{pump, send_full};
 use crate::transport::body::Body;
@@ -24,9 +25,9 @@ const STREAM_WINDOW: u32 = 1024 * 1024;
 const CONNECTION_WINDOW: u32 = 1024 * 1024;
 const MAX_SEND_BUFFER: usize = 400 * 1024;
 
-/// Serves one HTTP/2 connection with `service`, within `limits`; when the drain begins,
-/// sends GOAWAY and lets the streams under way finish; when the shutdown says close,
-/// closes at once.
+/// Serves one HTTP/2 connection with `service`, within `limits` (its lifetime limits
+/// included); when the drain begins, sends GOAWAY and lets the streams under way
+/// finish; when the shutdown says close, closes at once.
 pub(crate) fn serve_connection<I, S>(
     io: I,
     service: S,
@@ -47,12 +48,28 @@ where
     // The handshake and the connection are boxed in turn: an idle connection's task then
     // holds a pointer, not room for both (figure 7a).
     let handshake = Box::pin(handshake);
+    let lifetime = Lifetime::from_limits(limits);
     async move {
         let connection = tokio::select! {
             connection = handshake => connection?,
             () = shutdown.closing() => return Ok(()),
         };
-        accept_streams(Box::new(connection), service, shutdown).await
+        let mut connection = Box::new(connection);
+        match lifetime {
+            None => accept_streams(connection, service, shutdown).await,
+            Some(lifetime) => {
+                let start =
+                    |request, respond, guard| start_stream(&service, request, respond, guard);
+                // Boxed, so that connections without a lifetime do not carry its room.
+                Box::pin(lifetime::accept_streams(
+                    &mut connection,
+                    *lifetime,
+                    shutdown,
+                    start,
+                ))
+                .await
+            }
+        }
     }
 }
 
@@ -94,7 +111,7 @@ where
         tokio::select! {
             biased;
             accepted = connection.accept() => match accepted {
-                Some(Ok((request, respond))) => start_stream(service, request, respond),
+                Some(Ok((request, respond))) => start_stream(service, request, respond, ()),
                 Some(Err(error)) => return Err(error),
                 None => return Ok(false),
             },
@@ -103,14 +120,19 @@ where
     }
 }
 
-/// Starts the task serving one stream.
+/// Starts the task serving one stream; it holds `guard` until it ends.
 fn start_stream<S: HttpService>(
     service: &S,
     request: http::Request<h2::RecvStream>,
     respond: SendResponse<Bytes>,
+    guard: impl Send + 'static,
 ) {
     let request = request.map(|body| IncomingBody::http2(RecvBody::new(body)));
-    drop(tokio::spawn(serve_stream(service.call(request), respond)));
+    drop(tokio::spawn(serve_stream(
+        service.call(request),
+        respond,
+        guard,
+    )));
 }
 
 /// Runs one stream's call and sends its response. A client that resets the stream first
@@ -119,7 +141,7 @@ fn start_stream<S: HttpService>(
 /// This future is what each stream's task holds, and tokio copies it in and out of the
 /// task: it keeps only the call's (boxed) future and the stream's handle, and a response
 /// that streams is sent from a boxed future of its own.
-async fn serve_stream<F>(call: F, mut respond: SendResponse<Bytes>)
+async fn serve_stream<F>(call: F, mut respond: SendResponse<Bytes>, _guard: impl Send)
 where
     F: Future<Output = http::Response<Body>>,
 {
