@@ -10,5 +10,6 @@
 pub mod echo;
 pub mod h2_raw;
 pub mod harness;
+pub mod proxy;
 
 include!(concat!(env!("OUT_DIR"), "/protos.rs"));

@@ -14,6 +14,7 @@ use crate::transport::body::Body;
 use crate::transport::connect::{Connector, host_of};
 use crate::transport::http1::client::Http1Client;
 use crate::transport::http2::Http2Client;
+use crate::transport::http2::keepalive::{DEFAULT_KEEP_ALIVE_TIMEOUT, Keepalive};
 use crate::transport::incoming::IncomingBody;
 use crate::transport::{ClientTlsConfig, HttpVersion};
 
@@ -49,9 +50,36 @@ pub struct ChannelBuilder {
     tls: Option<ClientTlsConfig>,
     version: HttpVersion,
     max_http1_connections: usize,
+    keep_alive_interval: Option<Duration>,
+    keep_alive_timeout: Duration,
+    keep_alive_while_idle: bool,
 }
 
 impl ChannelBuilder {
+    /// Over HTTP/2, PINGs the connection every `interval` (default: never, as tonic), and
+    /// closes it when a PING goes unanswered for
+    /// [`keep_alive_timeout`](Self::keep_alive_timeout): the calls on it then fail with
+    /// `UNAVAILABLE` instead of waiting on a dead peer, and the next call reconnects.
+    /// Servers may close connections that PING too often (grpc-go's default minimum is
+    /// 5 minutes without a call under way, 10 s with one).
+    pub fn http2_keep_alive_interval(mut self, interval: Duration) -> Self {
+        self.keep_alive_interval = Some(interval);
+        self
+    }
+
+    /// How long a keepalive PING may go unanswered (default 20 s, as tonic and grpc-go).
+    pub fn keep_alive_timeout(mut self, timeout: Duration) -> Self {
+        self.keep_alive_timeout = timeout;
+        self
+    }
+
+    /// Whether keepalive PINGs go out with no call under way (default `false`, as tonic
+    /// and grpc-go).
+    pub fn keep_alive_while_idle(mut self, while_idle: bool) -> Self {
+        self.keep_alive_while_idle = while_idle;
+        self
+    }
+
     /// Fails connection attempts that take longer than `timeout`.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
@@ -82,7 +110,7 @@ impl ChannelBuilder {
     pub async fn connect(self) -> Result<Channel, Error> {
         let channel = self.connect_lazy()?;
         let connected = match &channel.shared.client {
-            Client::Http2(client) => client.sender().await.map(drop),
+            Client::Http2(client) => client.connection().await.map(drop),
             Client::Http1(client) => client.probe().await,
         };
         connected.map_err(|status| Error::new("failed to connect", status))?;
@@ -121,7 +149,14 @@ impl ChannelBuilder {
             tls,
         };
         let client = match self.version {
-            HttpVersion::Http2 => Client::Http2(Http2Client::new(connector)),
+            HttpVersion::Http2 => {
+                let keepalive = self.keep_alive_interval.map(|interval| Keepalive {
+                    interval,
+                    timeout: self.keep_alive_timeout,
+                    while_idle: self.keep_alive_while_idle,
+                });
+                Client::Http2(Http2Client::new(connector, keepalive))
+            }
             HttpVersion::Http1 => Client::Http1(Box::new(Http1Client::new(
                 connector,
                 self.max_http1_connections,
@@ -153,6 +188,9 @@ impl Channel {
             tls: None,
             version: HttpVersion::Http2,
             max_http1_connections: DEFAULT_MAX_HTTP1_CONNECTIONS,
+            keep_alive_interval: None,
+            keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
+            keep_alive_while_idle: false,
         })
     }
 

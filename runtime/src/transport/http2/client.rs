@@ -13,6 +13,7 @@ use bytes::Bytes;
 use h2::client::SendRequest;
 use http_body::Body as _;
 
+use super::keepalive::{self, CallsInFlight, Keepalive};
 use super::recv_body::RecvBody;
 use super::send_body::{pump, send_full};
 use crate::status::Status;
@@ -35,6 +36,8 @@ const INITIAL_MAX_SEND_STREAMS: usize = 100;
 /// One HTTP/2 connection, opened on first use and re-opened by the call after it breaks.
 pub(crate) struct Http2Client {
     connector: Connector,
+    /// Boxed: rarely set, and the channel's variants stay alike in size.
+    keepalive: Option<Box<Keepalive>>,
     /// The live connection, if any.
     live: Mutex<Option<Live>>,
     /// Serialises reconnection so that concurrent calls open one connection, not many.
@@ -47,6 +50,8 @@ struct Live {
     sender: SendRequest<Bytes>,
     /// Set by the connection's task when it ends.
     closed: Arc<AtomicBool>,
+    /// The calls under way, which keepalive PINGs for.
+    calls: CallsInFlight,
 }
 
 impl Live {
@@ -56,9 +61,12 @@ impl Live {
 }
 
 impl Http2Client {
-    pub(crate) fn new(connector: Connector) -> Http2Client {
+    /// A client of the server `connector` reaches, PINGing its connection as
+    /// `keepalive` says, if set.
+    pub(crate) fn new(connector: Connector, keepalive: Option<Keepalive>) -> Http2Client {
         Http2Client {
             connector,
+            keepalive: keepalive.map(Box::new),
             live: Mutex::new(None),
             connecting: tokio::sync::Mutex::new(()),
         }
@@ -69,8 +77,10 @@ impl Http2Client {
         &self,
         request: http::Request<Body>,
     ) -> Result<http::Response<IncomingBody>, Status> {
+        let (sender, calls) = self.connection().await?;
+        let guard = self.keepalive.is_some().then(|| calls.start());
         // `ready` waits while the server's limit on concurrent streams is reached.
-        let mut sender = self.sender().await?.ready().await.map_err(status_from_h2)?;
+        let mut sender = sender.ready().await.map_err(status_from_h2)?;
         let (parts, body) = request.into_parts();
         let end_of_stream = body.is_end_stream();
         let (response, mut stream) = sender
@@ -83,32 +93,33 @@ impl Http2Client {
             }
         }
         let response = response.await.map_err(status_from_h2)?;
-        Ok(response.map(|stream| IncomingBody::http2(RecvBody::new(stream))))
+        Ok(response.map(|stream| IncomingBody::http2(RecvBody::new(stream).holding(guard))))
     }
 
-    /// A handle on the live connection, connecting first if there is none.
-    pub(crate) async fn sender(&self) -> Result<SendRequest<Bytes>, Status> {
-        if let Some(sender) = self.live_sender() {
-            return Ok(sender);
+    /// A handle on the live connection and its count of calls, connecting first if
+    /// there is none.
+    pub(crate) async fn connection(&self) -> Result<(SendRequest<Bytes>, CallsInFlight), Status> {
+        if let Some(live) = self.live() {
+            return Ok(live);
         }
         let _connecting = self.connecting.lock().await;
-        if let Some(sender) = self.live_sender() {
-            return Ok(sender);
+        if let Some(live) = self.live() {
+            return Ok(live);
         }
         let io = self.connector.connect().await?;
-        let live = handshake(io)
+        let live = handshake(io, self.keepalive.as_deref().copied())
             .await
             .map_err(|error| Status::unavailable(format!("HTTP/2 handshake failed: {error}")))?;
-        let sender = live.sender.clone();
+        let handles = (live.sender.clone(), live.calls.clone());
         *self.lock_live() = Some(live);
-        Ok(sender)
+        Ok(handles)
     }
 
-    fn live_sender(&self) -> Option<SendRequest<Bytes>> {
+    fn live(&self) -> Option<(SendRequest<Bytes>, CallsInFlight)> {
         self.lock_live()
             .as_ref()
             .filter(|live| live.is_open())
-            .map(|live| live.sender.clone())
+            .map(|live| (live.sender.clone(), live.calls.clone()))
     }
 
     fn lock_live(&self) -> std::sync::MutexGuard<'_, Option<Live>> {
@@ -119,9 +130,10 @@ impl Http2Client {
     }
 }
 
-/// Performs the client handshake on `io` and spawns the task driving the connection.
-async fn handshake(io: BoxedIo) -> Result<Live, h2::Error> {
-    let (sender, connection) = h2::client::Builder::new()
+/// Performs the client handshake on `io` and spawns the task driving the connection,
+/// with `keepalive` if set.
+async fn handshake(io: BoxedIo, keepalive: Option<Keepalive>) -> Result<Live, h2::Error> {
+    let (sender, mut connection) = h2::client::Builder::new()
         .initial_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
         .max_send_buffer_size(MAX_SEND_BUFFER)
@@ -132,11 +144,24 @@ async fn handshake(io: BoxedIo) -> Result<Live, h2::Error> {
         .await?;
     let closed = Arc::new(AtomicBool::new(false));
     let on_close = Arc::clone(&closed);
+    let calls = CallsInFlight::default();
+    let pinged = keepalive.zip(connection.ping_pong());
+    let counted = calls.clone();
     tokio::spawn(async move {
-        if let Err(error) = connection.await {
-            tracing::debug!(%error, "client connection ended with an error");
+        let ended = match pinged {
+            None => connection.await.map_err(keepalive::Ended::Connection),
+            Some((keepalive, ping_pong)) => {
+                keepalive::drive(connection, ping_pong, keepalive, counted).await
+            }
+        };
+        if let Err(ended) = ended {
+            tracing::debug!(%ended, "client connection ended with an error");
         }
         on_close.store(true, Ordering::Release);
     });
-    Ok(Live { sender, closed })
+    Ok(Live {
+        sender,
+        closed,
+        calls,
+    })
 }

@@ -2,6 +2,7 @@
 //! between a call and its connection.
 
 mod client;
+pub(crate) mod keepalive;
 mod lifetime;
 mod recv_body;
 mod send_body;

@@ -7,6 +7,8 @@ use bytes::Bytes;
 use http::HeaderMap;
 use http_body::{Frame, SizeHint};
 
+use super::keepalive::CallGuard;
+
 /// A response body on an h2 stream: its data, then its trailers. Flow-control capacity
 /// is released as soon as data is taken, as hyper does, so the peer keeps sending while
 /// the messages are decoded.
@@ -14,6 +16,8 @@ use http_body::{Frame, SizeHint};
 pub(crate) struct RecvBody {
     stream: h2::RecvStream,
     data_done: bool,
+    /// On the client with keepalive, counts the call as under way while it is read.
+    _call: Option<CallGuard>,
 }
 
 impl RecvBody {
@@ -21,6 +25,15 @@ impl RecvBody {
         RecvBody {
             stream,
             data_done: false,
+            _call: None,
+        }
+    }
+
+    /// This body, holding `call` until it is dropped.
+    pub(crate) fn holding(self, call: Option<CallGuard>) -> RecvBody {
+        RecvBody {
+            _call: call,
+            ..self
         }
     }
 
