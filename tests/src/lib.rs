@@ -8,6 +8,7 @@
 #![deny(warnings)]
 
 pub mod echo;
+pub mod h2_client;
 pub mod h2_raw;
 pub mod harness;
 pub mod proxy;

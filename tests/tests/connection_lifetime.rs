@@ -9,6 +9,7 @@ use rsrpc::server::ServiceConfig;
 use rsrpc::{Code, Request, Server};
 use rsrpc_tests::e2e::EchoRequest;
 use rsrpc_tests::echo::EchoService;
+use rsrpc_tests::h2_client;
 use rsrpc_tests::h2_raw::{self, RawConnection};
 use rsrpc_tests::harness::{TestServer, frame, text};
 
@@ -138,22 +139,16 @@ async fn a_connection_that_leaves_keepalive_pings_unanswered_is_closed() {
     assert!(seen.pings >= 1, "closed without a PING: {seen:?}");
 
     // An h2 client answers them, and its connection lives on past several intervals.
-    let tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let (sender, connection) = h2::client::handshake(tcp).await.unwrap();
-    let driver = tokio::spawn(connection);
+    let (mut sender, connection) =
+        h2_client::connect(server.addr, &h2::client::Builder::new()).await;
     tokio::time::sleep(SHORT * 5).await;
-    assert!(!driver.is_finished(), "the answering connection was closed");
-    let mut sender = sender.ready().await.expect("the connection is open");
-    let head = http::Request::post(format!("http://{}/e2e.Echo/Unary", server.addr))
-        .header("content-type", "application/grpc")
-        .body(())
-        .unwrap();
-    let (response, mut stream) = sender.send_request(head, false).unwrap();
-    stream.send_data(frame(false, &[]), true).unwrap();
-    let response = tokio::time::timeout(PATIENCE, response)
+    assert!(
+        !connection.is_finished(),
+        "the answering connection was closed"
+    );
+    let head = h2_client::grpc_head("/e2e.Echo/Unary");
+    let (status, _) = h2_client::unary(&mut sender, head, frame(false, &[]))
         .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    driver.abort();
+        .expect("the connection is open");
+    assert_eq!(status, 200);
 }

@@ -17,6 +17,7 @@ use rsrpc_tests::e2e::echo_client::EchoClient;
 use rsrpc_tests::e2e::echo_server::{Echo, EchoServer};
 use rsrpc_tests::e2e::{EchoReply, EchoRequest};
 use rsrpc_tests::echo::EchoService;
+use rsrpc_tests::h2_client;
 use rsrpc_tests::h2_raw::{self, RawConnection, Sent, error, flag, kind, setting, summary};
 use rsrpc_tests::harness::{
     RawResponse, Serving, TestServer, default_server, frame, raw_call, text,
@@ -81,40 +82,6 @@ fn grpc_message(response: &RawResponse) -> String {
         .or_else(|| response.head.headers.get("grpc-message"))
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
         .unwrap_or_default()
-}
-
-/// An `h2` client connection to `addr`, built by `builder`; its task is aborted when the
-/// returned handle drops.
-async fn h2_connect(
-    addr: SocketAddr,
-    builder: &h2::client::Builder,
-) -> (h2::client::SendRequest<Bytes>, AbortOnDrop) {
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (sender, connection) = builder.handshake(tcp).await.unwrap();
-    let task = tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    (sender, AbortOnDrop(task))
-}
-
-/// Aborts a task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// The head of a gRPC POST to `path` for the `h2` client.
-fn grpc_head(path: &str) -> http::Request<()> {
-    http::Request::builder()
-        .method("POST")
-        .uri(format!("http://localhost{path}"))
-        .header("content-type", "application/grpc")
-        .header("te", "trailers")
-        .body(())
-        .unwrap()
 }
 
 /// A test service that counts what the transport makes it do: unary calls in flight at
@@ -575,52 +542,23 @@ async fn tiny_data_frame_flood_gets_goaway_enhance_your_calm() {
 
 /// A unary request with one `x-big` header of `size` bytes, over the `h2` client.
 fn big_header_request(size: usize) -> http::Request<()> {
-    let mut request = grpc_head(UNARY);
+    let mut request = h2_client::grpc_head(UNARY);
     let value = http::HeaderValue::from_str(&"a".repeat(size)).unwrap();
     request.headers_mut().insert("x-big", value);
     request
 }
 
-/// Sends a whole unary call on `sender` and returns its response head and grpc-status.
-async fn h2_unary(
-    sender: &mut h2::client::SendRequest<Bytes>,
-    head: http::Request<()>,
-    body: Bytes,
-) -> Result<(http::StatusCode, Option<String>), h2::Error> {
-    let exchange = async {
-        let (response, mut stream) = sender.clone().ready().await?.send_request(head, false)?;
-        stream.send_data(body, true)?;
-        let response = response.await?;
-        let status = response.status();
-        let headers_status = response.headers().get("grpc-status").cloned();
-        let mut body = response.into_body();
-        while let Some(data) = body.data().await {
-            let data = data?;
-            let _ = body.flow_control().release_capacity(data.len());
-        }
-        let trailers = body.trailers().await?;
-        let grpc_status = trailers
-            .as_ref()
-            .and_then(|trailers| trailers.get("grpc-status").cloned())
-            .or(headers_status)
-            .map(|value| value.to_str().unwrap().to_owned());
-        Ok((status, grpc_status))
-    };
-    tokio::time::timeout(LIVENESS, exchange)
-        .await
-        .expect("the server answers")
-}
-
 #[tokio::test]
 async fn header_list_just_over_the_limit_gets_431_and_the_connection_lives() {
     let server = default_server().await;
-    let (mut sender, _connection) = h2_connect(server.addr, &h2::client::Builder::new()).await;
+    let (mut sender, _connection) =
+        h2_client::connect(server.addr, &h2::client::Builder::new()).await;
     let hello = frame(false, &text("hello").encode_to_vec());
     // A normal call first: the SETTINGS exchange is over when the big one goes out.
-    let ok = h2_unary(&mut sender, grpc_head(UNARY), hello.clone()).await;
+    let ok = h2_client::unary(&mut sender, h2_client::grpc_head(UNARY), hello.clone()).await;
     assert_eq!(ok.unwrap(), (http::StatusCode::OK, Some("0".to_owned())));
     // 20 KiB of headers, over the 16 KiB SETTINGS_MAX_HEADER_LIST_SIZE.
-    let answer = h2_unary(&mut sender, big_header_request(20 * 1024), hello.clone()).await;
+    let answer = h2_client::unary(&mut sender, big_header_request(20 * 1024), hello.clone()).await;
     match answer {
         Ok((status, grpc_status)) => {
             assert_eq!(status, http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
@@ -630,7 +568,7 @@ async fn header_list_just_over_the_limit_gets_431_and_the_connection_lives() {
         Err(error) => assert_eq!(error.reason(), Some(h2::Reason::PROTOCOL_ERROR), "{error}"),
     }
     // The same connection still carries calls.
-    let ok = h2_unary(&mut sender, grpc_head(UNARY), hello).await;
+    let ok = h2_client::unary(&mut sender, h2_client::grpc_head(UNARY), hello).await;
     assert_eq!(ok.unwrap(), (http::StatusCode::OK, Some("0".to_owned())));
 
     // Frame by frame: a HEADERS with END_STREAM (the 431), then RST_STREAM.
@@ -659,12 +597,13 @@ async fn header_list_just_over_the_limit_gets_431_and_the_connection_lives() {
 #[tokio::test]
 async fn header_list_far_over_the_limit_gets_goaway_enhance_your_calm() {
     let server = default_server().await;
-    let (mut sender, _connection) = h2_connect(server.addr, &h2::client::Builder::new()).await;
+    let (mut sender, _connection) =
+        h2_client::connect(server.addr, &h2::client::Builder::new()).await;
     let hello = frame(false, &text("hello").encode_to_vec());
-    let ok = h2_unary(&mut sender, grpc_head(UNARY), hello.clone()).await;
+    let ok = h2_client::unary(&mut sender, h2_client::grpc_head(UNARY), hello.clone()).await;
     assert_eq!(ok.unwrap(), (http::StatusCode::OK, Some("0".to_owned())));
     // 1 MiB of headers: 64 frames of 16 KiB, past h2's allowance of CONTINUATION frames.
-    let error = h2_unary(&mut sender, big_header_request(1024 * 1024), hello)
+    let error = h2_client::unary(&mut sender, big_header_request(1024 * 1024), hello)
         .await
         .expect_err("the server answered a 1 MiB header list");
     assert!(error.is_go_away(), "{error:?}");
@@ -683,12 +622,12 @@ async fn header_list_far_over_the_limit_gets_goaway_enhance_your_calm() {
 #[tokio::test]
 async fn length_prefix_of_4_gib_is_resource_exhausted_before_the_payload_arrives() {
     let server = default_server().await;
-    let (sender, _connection) = h2_connect(server.addr, &h2::client::Builder::new()).await;
+    let (sender, _connection) = h2_client::connect(server.addr, &h2::client::Builder::new()).await;
     let (response, mut stream) = sender
         .ready()
         .await
         .unwrap()
-        .send_request(grpc_head(UNARY), false)
+        .send_request(h2_client::grpc_head(UNARY), false)
         .unwrap();
     // The 5-byte prefix only, and the request stream left open: the answer must not
     // wait for (or make room for) the 4 GiB promised.
@@ -810,13 +749,13 @@ async fn zero_window_reader_holds_one_message_not_the_stream() {
     let server = counting_server().await;
     let mut builder = h2::client::Builder::new();
     builder.initial_window_size(0);
-    let (sender, connection) = h2_connect(server.addr, &builder).await;
+    let (sender, connection) = h2_client::connect(server.addr, &builder).await;
     let (response, mut stream) = sender
         .clone()
         .ready()
         .await
         .unwrap()
-        .send_request(grpc_head("/e2e.Echo/ServerStream"), false)
+        .send_request(h2_client::grpc_head("/e2e.Echo/ServerStream"), false)
         .unwrap();
     // 100 messages of 1 MB: 100 MB the client will never read.
     let request = EchoRequest {
