@@ -13,7 +13,7 @@ use bytes::Bytes;
 use h2::client::SendRequest;
 use http_body::Body as _;
 
-use super::keepalive::{self, CallsInFlight, Keepalive};
+use super::keepalive::{self, CallGuard, CallsInFlight, Keepalive};
 use super::recv_body::RecvBody;
 use super::send_body::{pump, send_full};
 use crate::status::Status;
@@ -45,18 +45,23 @@ pub(crate) struct Http2Client {
 }
 
 /// A connection calls can be sent on.
-#[derive(Clone)]
 struct Live {
     sender: SendRequest<Bytes>,
     /// Set by the connection's task when it ends.
     closed: Arc<AtomicBool>,
-    /// The calls under way, which keepalive PINGs for.
-    calls: CallsInFlight,
+    /// With keepalive, the calls under way, which it PINGs for.
+    calls: Option<CallsInFlight>,
 }
 
 impl Live {
     fn is_open(&self) -> bool {
         !self.closed.load(Ordering::Acquire)
+    }
+
+    /// What a call takes: the sender, and with keepalive, its guard.
+    fn handles(&self) -> (SendRequest<Bytes>, Option<CallGuard>) {
+        let guard = self.calls.as_ref().map(CallsInFlight::start);
+        (self.sender.clone(), guard)
     }
 }
 
@@ -77,8 +82,7 @@ impl Http2Client {
         &self,
         request: http::Request<Body>,
     ) -> Result<http::Response<IncomingBody>, Status> {
-        let (sender, calls) = self.connection().await?;
-        let guard = self.keepalive.is_some().then(|| calls.start());
+        let (sender, guard) = self.connection().await?;
         // `ready` waits while the server's limit on concurrent streams is reached.
         let mut sender = sender.ready().await.map_err(status_from_h2)?;
         let (parts, body) = request.into_parts();
@@ -96,30 +100,32 @@ impl Http2Client {
         Ok(response.map(|stream| IncomingBody::http2(RecvBody::new(stream).holding(guard))))
     }
 
-    /// A handle on the live connection and its count of calls, connecting first if
-    /// there is none.
-    pub(crate) async fn connection(&self) -> Result<(SendRequest<Bytes>, CallsInFlight), Status> {
-        if let Some(live) = self.live() {
-            return Ok(live);
+    /// A handle on the live connection, connecting first if there is none, and with
+    /// keepalive, the guard that counts a call on it as under way.
+    pub(crate) async fn connection(
+        &self,
+    ) -> Result<(SendRequest<Bytes>, Option<CallGuard>), Status> {
+        if let Some(handles) = self.live() {
+            return Ok(handles);
         }
         let _connecting = self.connecting.lock().await;
-        if let Some(live) = self.live() {
-            return Ok(live);
+        if let Some(handles) = self.live() {
+            return Ok(handles);
         }
         let io = self.connector.connect().await?;
         let live = handshake(io, self.keepalive.as_deref().copied())
             .await
             .map_err(|error| Status::unavailable(format!("HTTP/2 handshake failed: {error}")))?;
-        let handles = (live.sender.clone(), live.calls.clone());
+        let handles = live.handles();
         *self.lock_live() = Some(live);
         Ok(handles)
     }
 
-    fn live(&self) -> Option<(SendRequest<Bytes>, CallsInFlight)> {
+    fn live(&self) -> Option<(SendRequest<Bytes>, Option<CallGuard>)> {
         self.lock_live()
             .as_ref()
             .filter(|live| live.is_open())
-            .map(|live| (live.sender.clone(), live.calls.clone()))
+            .map(Live::handles)
     }
 
     fn lock_live(&self) -> std::sync::MutexGuard<'_, Option<Live>> {
@@ -144,13 +150,13 @@ async fn handshake(io: BoxedIo, keepalive: Option<Keepalive>) -> Result<Live, h2
         .await?;
     let closed = Arc::new(AtomicBool::new(false));
     let on_close = Arc::clone(&closed);
-    let calls = CallsInFlight::default();
     let pinged = keepalive.zip(connection.ping_pong());
+    let calls = pinged.as_ref().map(|_| CallsInFlight::default());
     let counted = calls.clone();
     tokio::spawn(async move {
-        let ended = match pinged {
+        let ended = match pinged.zip(counted) {
             None => connection.await.map_err(keepalive::Ended::Connection),
-            Some((keepalive, ping_pong)) => {
+            Some(((keepalive, ping_pong), counted)) => {
                 keepalive::drive(connection, ping_pong, keepalive, counted).await
             }
         };
