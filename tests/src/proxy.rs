@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -36,20 +36,14 @@ impl BlackHoleProxy {
     /// From now on the connections open so far forward nothing more, either way, and
     /// nothing is closed. Later connections are forwarded as usual.
     pub fn black_hole(&self) {
-        for holed in self.lock().iter() {
+        for holed in lock(&self.connections).iter() {
             holed.store(true, Ordering::Release);
         }
     }
 
     /// How many connections the proxy has accepted.
     pub fn connections(&self) -> usize {
-        self.lock().len()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<AtomicBool>>> {
-        self.connections
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.connections).len()
     }
 }
 
@@ -72,15 +66,19 @@ async fn accept(
             continue;
         };
         let holed = Arc::new(AtomicBool::new(false));
-        connections
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(Arc::clone(&holed));
+        lock(&connections).push(Arc::clone(&holed));
         let (client_read, client_write) = client.into_split();
         let (server_read, server_write) = server.into_split();
         forwarding.spawn(forward(client_read, server_write, Arc::clone(&holed)));
         forwarding.spawn(forward(server_read, client_write, Arc::clone(&holed)));
     }
+}
+
+/// The connections' flags; a panic elsewhere cannot leave a list of flags torn.
+fn lock(connections: &Mutex<Vec<Arc<AtomicBool>>>) -> MutexGuard<'_, Vec<Arc<AtomicBool>>> {
+    connections
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Copies `from` to `to` until `from` ends, or forever holds what it read once holed.
