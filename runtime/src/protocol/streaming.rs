@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use futures_core::Stream;
 use http_body::Body as HttpBody;
 use prost::Message;
@@ -226,8 +226,8 @@ pub(crate) fn poll_body(
         None => BodyEvent::End,
         Some(Err(status)) => return Poll::Ready(Err(status)),
         Some(Ok(frame)) => match frame.into_data() {
-            Ok(mut data) => {
-                decoder.push(data.copy_to_bytes(data.remaining()));
+            Ok(data) => {
+                decoder.push(data);
                 BodyEvent::Data
             }
             // Frames that are neither data nor trailers carry nothing for gRPC.
