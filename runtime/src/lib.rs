@@ -11,6 +11,7 @@
 //! - `error`: [`Error`], failures to bind, serve or connect.
 //! - [`codec`]: length-prefixed message framing and compression.
 //! - `boxed`: the boxed error and future types.
+//! - `jitter`: randomised durations for timers that must not fire in step.
 //!
 //! **[`transport`]: HTTP, no gRPC**
 //! - the seam the transports call (`service`), the body types ([`Body`] out,
@@ -40,6 +41,7 @@ mod error;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
+mod jitter;
 pub mod metadata;
 mod protocol;
 mod request;

@@ -21,6 +21,7 @@ pub struct Request<T> {
     deadline: Option<Instant>,
     extensions: http::Extensions,
     compression: CompressionChoice,
+    wait_for_ready: bool,
     peer: Peer,
 }
 
@@ -34,6 +35,7 @@ impl<T> Request<T> {
             deadline: None,
             extensions: http::Extensions::new(),
             compression: CompressionChoice::default(),
+            wait_for_ready: false,
             peer: Peer::default(),
         }
     }
@@ -52,6 +54,7 @@ impl<T> Request<T> {
             deadline,
             extensions,
             compression: CompressionChoice::default(),
+            wait_for_ready: false,
             peer,
         }
     }
@@ -137,6 +140,19 @@ impl<T> Request<T> {
         self.compression.switch()
     }
 
+    /// Makes an outgoing call wait for the channel to be ready, until its deadline,
+    /// instead of failing at once with `UNAVAILABLE` while the channel is in transient
+    /// failure (grpc-go's `WaitForReady`). Off by default: calls fail fast.
+    pub fn set_wait_for_ready(&mut self, wait_for_ready: bool) {
+        self.wait_for_ready = wait_for_ready;
+    }
+
+    /// Whether the call waits for a ready channel: see
+    /// [`set_wait_for_ready`](Self::set_wait_for_ready).
+    pub fn wait_for_ready(&self) -> bool {
+        self.wait_for_ready
+    }
+
     /// The compression chosen with [`set_compression`](Self::set_compression) and
     /// [`compression_switch`](Self::compression_switch).
     pub(crate) fn compression(&self) -> CompressionChoice {
@@ -171,6 +187,7 @@ impl<T> Request<T> {
             deadline: self.deadline,
             extensions: self.extensions,
             compression: self.compression,
+            wait_for_ready: self.wait_for_ready,
             peer: self.peer,
         };
         (rest, message)
@@ -185,6 +202,7 @@ impl<T> Request<T> {
             deadline: self.deadline,
             extensions: self.extensions,
             compression: self.compression,
+            wait_for_ready: self.wait_for_ready,
             peer: self.peer,
         }
     }

@@ -36,7 +36,7 @@ pub fn render(service: &ServiceModel) -> TokenStream {
                 /// Connects to `destination` (e.g. `"http://127.0.0.1:50051"`) over HTTP/2.
                 pub async fn connect<D>(destination: D) -> Result<Self, ::rsrpc::Error>
                 where
-                    D: TryInto<::rsrpc::codegen::http::Uri>,
+                    D: TryInto<::rsrpc::client::Target>,
                     D::Error: Into<::rsrpc::codegen::BoxError>,
                 {
                     ::rsrpc::Channel::connect(destination).await.map(Self::new)

@@ -1,209 +1,134 @@
-//! [`Channel`]: the connection (or, over HTTP/1.1, the connections) to one server, shared
-//! by every call made through it.
+//! [`Channel`]: the connections to a target's servers, shared by every call made
+//! through it, kept healthy in the background.
+//!
+//! A channel starts idle. Its first call (or [`Channel::connect_if_idle`]) activates it:
+//! the target is resolved, the balancer connects subchannels, and a controller task
+//! follows their changes, resolves again from time to time, and returns the channel to
+//! idle after its idle timeout. Calls pick a ready connection; with none ready they
+//! wait while the channel connects, and fail fast once it is in transient failure.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use http::Uri;
 use http::uri::{Authority, PathAndQuery, Scheme};
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
 
-use crate::boxed::BoxError;
-use crate::error::Error;
+use super::balancer::{Balancer, LoadBalancingPolicy};
+use super::resolver::Resolver;
+use super::state::ConnectivityState;
+use super::subchannel::{ConnectSettings, Connection};
 use crate::status::Status;
 use crate::transport::body::Body;
-use crate::transport::connect::{Connector, host_of};
-use crate::transport::http1::client::Http1Client;
-use crate::transport::http2::Http2Client;
-use crate::transport::http2::keepalive::{DEFAULT_KEEP_ALIVE_TIMEOUT, Keepalive};
+use crate::transport::connect::Connector;
 use crate::transport::incoming::IncomingBody;
-use crate::transport::{ClientTlsConfig, HttpVersion};
 
-/// Default limit on the connections of an HTTP/1.1 channel.
-const DEFAULT_MAX_HTTP1_CONNECTIONS: usize = 64;
+/// Re-resolution after a connection failure waits at least this long after the last
+/// one, so that a server that stays down is not looked up in a loop.
+const MIN_RERESOLUTION_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a name resolution may take.
+const RESOLUTION_TIMEOUT: Duration = Duration::from_secs(20);
+/// Attempts of one call on connections that did not take it (closed, or going away)
+/// before it fails: each such attempt retires the connection, so this only bounds a
+/// server that keeps refusing fresh connections.
+const MAX_UNSENT_ATTEMPTS: usize = 8;
 
-/// A client's way to a server. Cheap to clone: clones share the connections.
+/// A client's way to a server, or to the servers of a target. Cheap to clone: clones
+/// share the connections.
 ///
-/// Over HTTP/2 (the default), every call is multiplexed on one connection, which the next
-/// call re-opens if it breaks. Over HTTP/1.1, each call in flight has a connection of its
-/// own, taken from a pool.
+/// Over HTTP/2 (the default), calls to one address are multiplexed on one connection.
+/// Over HTTP/1.1, each call in flight has a connection of its own, taken from a pool.
+/// Either way the channel reconnects with backoff when connections fail, and tells
+/// its state through [`state`](Channel::state) and
+/// [`wait_for_state_change`](Channel::wait_for_state_change).
 #[derive(Clone)]
 pub struct Channel {
     shared: Arc<Shared>,
 }
 
-struct Shared {
-    scheme: Scheme,
-    authority: Authority,
-    client: Client,
+/// What a channel's clones share.
+pub(crate) struct Shared {
+    pub(crate) scheme: Scheme,
+    /// Named by every call.
+    pub(crate) authority: Authority,
+    pub(crate) addresses: Addresses,
+    pub(crate) policy: LoadBalancingPolicy,
+    pub(crate) connect_settings: Arc<ConnectSettings>,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) balancer: Mutex<Activity>,
+    /// Told of every subchannel's changes; the controller listens.
+    pub(crate) changed: Arc<Notify>,
+    pub(crate) state: watch::Sender<ConnectivityState>,
+    /// Whether a call started since the last idleness check.
+    pub(crate) used: AtomicBool,
+    /// Rotates round-robin picks.
+    pub(crate) turn: AtomicUsize,
 }
 
-enum Client {
-    Http2(Http2Client),
-    Http1(Box<Http1Client>),
+/// The balancer while the channel is active; `None` while it is idle.
+pub(crate) type Activity = Option<Balancer>;
+
+/// Where a channel's servers are.
+pub(crate) enum Addresses {
+    /// Fixed: a connector for each.
+    Static(Vec<Connector>),
+    /// The addresses a name resolves to, each reached with `template` (which holds the
+    /// name's TLS identity) at its address.
+    Dns {
+        template: Connector,
+        port: u16,
+        resolver: Arc<dyn Resolver>,
+        /// How often the name is resolved again.
+        interval: Duration,
+    },
 }
 
-/// Settings for a [`Channel`], made by [`Channel::builder`].
-#[derive(Debug, Clone)]
-pub struct ChannelBuilder {
-    uri: Uri,
-    connect_timeout: Option<Duration>,
-    tls: Option<ClientTlsConfig>,
-    version: HttpVersion,
-    max_http1_connections: usize,
-    keep_alive_interval: Option<Duration>,
-    keep_alive_timeout: Duration,
-    keep_alive_while_idle: bool,
-}
-
-impl ChannelBuilder {
-    /// Over HTTP/2, PINGs the connection every `interval` (default: never, as tonic), and
-    /// closes it when a PING goes unanswered for
-    /// [`keep_alive_timeout`](Self::keep_alive_timeout): the calls on it then fail with
-    /// `UNAVAILABLE` instead of waiting on a dead peer, and the next call reconnects.
-    /// Servers may close connections that PING too often (grpc-go's default minimum is
-    /// 5 minutes without a call under way, 10 s with one).
-    pub fn http2_keep_alive_interval(mut self, interval: Duration) -> Self {
-        self.keep_alive_interval = Some(interval);
-        self
-    }
-
-    /// How long a keepalive PING may go unanswered (default 20 s, as tonic and grpc-go).
-    pub fn keep_alive_timeout(mut self, timeout: Duration) -> Self {
-        self.keep_alive_timeout = timeout;
-        self
-    }
-
-    /// Whether keepalive PINGs go out with no call under way (default `false`, as tonic
-    /// and grpc-go).
-    pub fn keep_alive_while_idle(mut self, while_idle: bool) -> Self {
-        self.keep_alive_while_idle = while_idle;
-        self
-    }
-
-    /// Fails connection attempts that take longer than `timeout`.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// Connects over TLS, verifying the server with `tls`. Required for `https`
-    /// destinations.
-    pub fn tls_config(mut self, tls: ClientTlsConfig) -> Self {
-        self.tls = Some(tls);
-        self
-    }
-
-    /// The HTTP version to speak (default HTTP/2).
-    pub fn http_version(mut self, version: HttpVersion) -> Self {
-        self.version = version;
-        self
-    }
-
-    /// Over HTTP/1.1, the most connections — and so calls in flight — at once (default
-    /// 64). Further calls wait for a connection to come free.
-    pub fn max_http1_connections(mut self, limit: usize) -> Self {
-        self.max_http1_connections = limit.max(1);
-        self
-    }
-
-    /// Connects now, failing if the server cannot be reached.
-    pub async fn connect(self) -> Result<Channel, Error> {
-        let channel = self.connect_lazy()?;
-        let connected = match &channel.shared.client {
-            Client::Http2(client) => client.connection().await.map(drop),
-            Client::Http1(client) => client.probe().await,
-        };
-        connected.map_err(|status| Error::new("failed to connect", status))?;
-        Ok(channel)
-    }
-
-    /// Returns a channel that connects on its first call.
-    pub fn connect_lazy(self) -> Result<Channel, Error> {
-        let parts = self.uri.into_parts();
-        let authority = parts
-            .authority
-            .ok_or_else(|| Error::new("invalid destination", "missing host and port"))?;
-        let scheme = match (parts.scheme, &self.tls) {
-            (Some(scheme), None) if scheme == Scheme::HTTPS => {
-                return Err(Error::new(
-                    "invalid destination",
-                    "https needs a TLS configuration: call tls_config",
-                ));
-            }
-            (Some(scheme), _) if scheme != Scheme::HTTP && scheme != Scheme::HTTPS => {
-                return Err(Error::new(
-                    "invalid destination",
-                    format!("unsupported scheme {scheme}: use http or https"),
-                ));
-            }
-            (_, Some(_)) => Scheme::HTTPS,
-            (_, None) => Scheme::HTTP,
-        };
-        let tls = match &self.tls {
-            Some(tls) => Some(tls.connector(host_of(&authority), self.version)?),
-            None => None,
-        };
-        let connector = Connector {
-            authority: authority.clone(),
-            connect_timeout: self.connect_timeout,
-            tls,
-        };
-        let client = match self.version {
-            HttpVersion::Http2 => {
-                let keepalive = self.keep_alive_interval.map(|interval| Keepalive {
-                    interval,
-                    timeout: self.keep_alive_timeout,
-                    while_idle: self.keep_alive_while_idle,
-                });
-                Client::Http2(Http2Client::new(connector, keepalive))
-            }
-            HttpVersion::Http1 => Client::Http1(Box::new(Http1Client::new(
-                connector,
-                self.max_http1_connections,
-            ))),
-        };
-        Ok(Channel {
-            shared: Arc::new(Shared {
-                scheme,
-                authority,
-                client,
-            }),
-        })
-    }
+/// What a call finds when it looks for a connection.
+enum Pick {
+    Ready(Connection),
+    Wait,
+    Failed(Status),
 }
 
 impl Channel {
-    /// Settings for a channel to `destination`, such as `"http://127.0.0.1:50051"`.
-    pub fn builder<D>(destination: D) -> Result<ChannelBuilder, Error>
-    where
-        D: TryInto<Uri>,
-        D::Error: Into<BoxError>,
-    {
-        let uri = destination
-            .try_into()
-            .map_err(|error| Error::new("invalid destination", error))?;
-        Ok(ChannelBuilder {
-            uri,
-            connect_timeout: None,
-            tls: None,
-            version: HttpVersion::Http2,
-            max_http1_connections: DEFAULT_MAX_HTTP1_CONNECTIONS,
-            keep_alive_interval: None,
-            keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
-            keep_alive_while_idle: false,
-        })
+    pub(crate) fn from_shared(shared: Shared) -> Channel {
+        Channel {
+            shared: Arc::new(shared),
+        }
     }
 
-    /// Connects to `destination` over HTTP/2 with default settings.
-    pub async fn connect<D>(destination: D) -> Result<Channel, Error>
-    where
-        D: TryInto<Uri>,
-        D::Error: Into<BoxError>,
-    {
-        Channel::builder(destination)?.connect().await
+    /// The channel's connectivity state. Reading it does not start a connection.
+    pub fn state(&self) -> ConnectivityState {
+        *self.shared.state.borrow()
     }
 
-    /// The URI of a call to `path` on this channel's server.
+    /// Waits until the state differs from `from`, and returns the new state.
+    pub async fn wait_for_state_change(&self, from: ConnectivityState) -> ConnectivityState {
+        let mut states = self.shared.state.subscribe();
+        match states.wait_for(|state| *state != from).await {
+            Ok(state) => *state,
+            // The sender lives as long as `self`.
+            Err(_) => ConnectivityState::Shutdown,
+        }
+    }
+
+    /// Starts connecting if the channel is idle, as a call would.
+    pub fn connect_if_idle(&self) {
+        let mut activity = self.shared.lock();
+        if activity.is_none() {
+            self.shared.activate(&mut activity);
+        }
+    }
+
+    /// Waits until the channel is ready; fails with the last error when it is in
+    /// transient failure instead.
+    pub(crate) async fn ready(&self) -> Result<(), Status> {
+        self.connection(false).await.map(drop)
+    }
+
+    /// The URI of a call to `path` on this channel's target.
     pub(crate) fn uri(&self, path: &'static str) -> Uri {
         let mut parts = http::uri::Parts::default();
         parts.scheme = Some(self.shared.scheme.clone());
@@ -212,27 +137,261 @@ impl Channel {
         Uri::from_parts(parts).unwrap_or_default()
     }
 
-    /// Sends a request and waits for the response head.
+    /// Sends a request on a ready connection and waits for the response head. Without
+    /// `wait_for_ready`, a call made while the channel is in transient failure fails at
+    /// once with `UNAVAILABLE`; with it, the call waits for a connection (until its
+    /// deadline, which the caller enforces).
+    ///
+    /// A request that no server processed is sent again transparently: without limit
+    /// when it never left (its connection had closed or received GOAWAY), once when the
+    /// server refused its stream or its GOAWAY excluded it.
     pub(crate) async fn send(
         &self,
-        request: http::Request<Body>,
+        mut request: http::Request<Body>,
+        wait_for_ready: bool,
     ) -> Result<http::Response<IncomingBody>, Status> {
-        match &self.shared.client {
-            Client::Http2(client) => client.send(request).await,
-            Client::Http1(client) => client.send(request).await,
+        let mut copy = replicate(&request);
+        let mut refused_retry_left = true;
+        let mut unsent_attempts = 0;
+        loop {
+            let connection = self.connection(wait_for_ready).await?;
+            let error = match connection.send(request).await {
+                Ok(response) => return Ok(response),
+                Err(error) => error,
+            };
+            // The connection may be gone: let the balancer look.
+            self.shared.changed.notify_one();
+            request = match error.request {
+                Some(unsent) if unsent_attempts < MAX_UNSENT_ATTEMPTS => {
+                    unsent_attempts += 1;
+                    unsent
+                }
+                None if error.unprocessed && refused_retry_left => {
+                    refused_retry_left = false;
+                    match copy.take() {
+                        Some(copy) => copy,
+                        None => return Err(error.status),
+                    }
+                }
+                _ => return Err(error.status),
+            };
+            if refused_retry_left {
+                copy = replicate(&request);
+            }
         }
+    }
+
+    /// A ready connection, waiting for one as `send` describes.
+    async fn connection(&self, wait_for_ready: bool) -> Result<Connection, Status> {
+        let mut states = self.shared.state.subscribe();
+        loop {
+            match self.shared.pick() {
+                Pick::Ready(connection) => return Ok(connection),
+                Pick::Failed(status) if !wait_for_ready => return Err(status),
+                Pick::Failed(_) | Pick::Wait => {}
+            }
+            if states.changed().await.is_err() {
+                return Err(Status::unavailable("the channel is shut down"));
+            }
+        }
+    }
+}
+
+/// A copy of a request whose body was built whole, to send again if the server
+/// refuses it; streamed bodies cannot be copied.
+fn replicate(request: &http::Request<Body>) -> Option<http::Request<Body>> {
+    let body = request.body().try_clone()?;
+    let mut copy = http::Request::new(body);
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    *copy.extensions_mut() = request.extensions().clone();
+    Some(copy)
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Activity> {
+        // The balancer is consistent between statements; a panic cannot tear it.
+        self.balancer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn pick(self: &Arc<Self>) -> Pick {
+        self.used.store(true, Ordering::Relaxed);
+        let mut activity = self.lock();
+        let Some(balancer) = activity.as_mut() else {
+            self.activate(&mut activity);
+            return Pick::Wait;
+        };
+        let turn = self.turn.fetch_add(1, Ordering::Relaxed);
+        if let Some(connection) = balancer.pick(turn) {
+            return Pick::Ready(connection);
+        }
+        match balancer.refresh(true) {
+            ConnectivityState::TransientFailure => Pick::Failed(balancer.failure()),
+            _ => Pick::Wait,
+        }
+    }
+
+    /// Leaves idle: creates the balancer, gives it the static addresses, and starts
+    /// the controller, which resolves a DNS target.
+    fn activate(self: &Arc<Self>, activity: &mut Activity) {
+        let settings = Arc::clone(&self.connect_settings);
+        let mut balancer = Balancer::new(self.policy, settings, Arc::clone(&self.changed));
+        if let Addresses::Static(connectors) = &self.addresses {
+            balancer.set_addresses(connectors.clone());
+        }
+        let state = balancer.refresh(true);
+        *activity = Some(balancer);
+        self.state.send_replace(state);
+        tokio::spawn(control(Arc::downgrade(self)));
+    }
+
+    /// Re-reads the balancer and publishes the state; waiting calls look again.
+    fn refresh(&self) -> ConnectivityState {
+        let mut activity = self.lock();
+        let state = match activity.as_mut() {
+            Some(balancer) => balancer.refresh(false),
+            None => ConnectivityState::Idle,
+        };
+        drop(activity);
+        self.state.send_replace(state);
+        state
+    }
+}
+
+/// The controller of an active channel: follows subchannel changes, resolves a DNS
+/// target (periodically, and soon after a connection fails), and returns the channel
+/// to idle when no call was made for its idle timeout. Ends when the channel goes idle
+/// or every clone of it is dropped.
+async fn control(channel: Weak<Shared>) {
+    let Some(shared) = channel.upgrade() else {
+        return;
+    };
+    let changed = Arc::clone(&shared.changed);
+    let idle_timeout = shared.idle_timeout;
+    let dns = matches!(shared.addresses, Addresses::Dns { .. });
+    drop(shared);
+    let now = Instant::now();
+    let mut resolve_at = dns.then_some(now);
+    let mut resolved_at = None::<Instant>;
+    let mut idle_check_at = idle_timeout.map(|timeout| now + timeout);
+    loop {
+        if resolve_at.is_some_and(|at| at <= Instant::now()) {
+            let interval = match resolve(&channel).await {
+                Some(interval) => interval,
+                None => return,
+            };
+            resolved_at = Some(Instant::now());
+            resolve_at = resolved_at.map(|at| at + interval);
+        }
+        let Some(shared) = channel.upgrade() else {
+            return;
+        };
+        if let (Some(at), Some(timeout)) = (idle_check_at, idle_timeout) {
+            if at <= Instant::now() {
+                if !shared.used.swap(false, Ordering::Relaxed) && !shared.has_calls() {
+                    shared.go_idle();
+                    return;
+                }
+                idle_check_at = Some(Instant::now() + timeout);
+            }
+        }
+        shared.refresh();
+        if dns && shared.any_failing() {
+            // A failing address may have moved: look the name up again soon.
+            let soonest = resolved_at.map_or(Instant::now(), |at| at + MIN_RERESOLUTION_INTERVAL);
+            resolve_at = resolve_at.map(|at| at.min(soonest));
+        }
+        drop(shared);
+        let wake_at = [resolve_at, idle_check_at].into_iter().flatten().min();
+        tokio::select! {
+            () = changed.notified() => {}
+            () = sleep_until(wake_at) => {}
+        }
+    }
+}
+
+/// Sleeps until `at`, or forever without one.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves a DNS target once and hands the addresses to the balancer. Returns when to
+/// resolve next (sooner after a failure), or `None` when the channel is gone.
+async fn resolve(channel: &Weak<Shared>) -> Option<Duration> {
+    let shared = channel.upgrade()?;
+    let Addresses::Dns {
+        template,
+        port,
+        resolver,
+        interval,
+    } = &shared.addresses
+    else {
+        return Some(Duration::MAX);
+    };
+    let (template, interval) = (template.clone(), *interval);
+    let host = crate::transport::connect::host_of(&template.authority).to_owned();
+    let lookup = resolver.resolve(&host, *port);
+    drop(shared);
+    let result = tokio::time::timeout(RESOLUTION_TIMEOUT, lookup).await;
+    let shared = channel.upgrade()?;
+    let mut activity = shared.lock();
+    let balancer = activity.as_mut()?;
+    let addresses = match result {
+        Ok(Ok(addresses)) if !addresses.is_empty() => addresses,
+        failed => {
+            let reason = match failed {
+                Ok(Ok(_)) => "no addresses".to_owned(),
+                Ok(Err(error)) => error.to_string(),
+                Err(_) => format!("timed out after {RESOLUTION_TIMEOUT:?}"),
+            };
+            balancer.resolution_failed(Status::unavailable(format!(
+                "failed to resolve {host}: {reason}"
+            )));
+            return Some(MIN_RERESOLUTION_INTERVAL.min(interval));
+        }
+    };
+    balancer.set_addresses(
+        addresses
+            .into_iter()
+            .map(|address| Connector {
+                address: Some(address),
+                ..template.clone()
+            })
+            .collect(),
+    );
+    Some(interval)
+}
+
+impl Shared {
+    fn has_calls(&self) -> bool {
+        self.lock().as_ref().is_some_and(Balancer::has_calls)
+    }
+
+    fn any_failing(&self) -> bool {
+        self.lock().as_ref().is_some_and(Balancer::any_failing)
+    }
+
+    /// Returns to idle: the subchannels are dropped, which closes their connections.
+    fn go_idle(&self) {
+        let balancer = self.lock().take();
+        drop(balancer);
+        self.state.send_replace(ConnectivityState::Idle);
     }
 }
 
 impl std::fmt::Debug for Channel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let version = match self.shared.client {
-            Client::Http2(_) => HttpVersion::Http2,
-            Client::Http1(_) => HttpVersion::Http1,
-        };
         f.debug_struct("Channel")
             .field("authority", &self.shared.authority)
-            .field("version", &version)
+            .field("version", &self.shared.connect_settings.version)
+            .field("state", &self.state())
             .finish_non_exhaustive()
     }
 }

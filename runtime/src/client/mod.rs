@@ -1,7 +1,19 @@
 //! The client side: [`Channel`] carries calls; [`Grpc`] runs the four call kinds on it for
 //! generated clients.
+//!
+//! - `channel`: the channel, which picks a connection for each call;
+//! - `builder`: its settings;
+//! - `balancer`, `subchannel`: the per-address connections, and the policy over them;
+//! - `resolver`: targets, and DNS resolution;
+//! - `backoff`, `state`: reconnection backoff and connectivity states.
 
+mod backoff;
+mod balancer;
+mod builder;
 mod channel;
+mod resolver;
+mod state;
+mod subchannel;
 
 use std::time::Duration;
 
@@ -10,7 +22,12 @@ use futures_core::Stream;
 use prost::Message;
 use tokio::sync::oneshot;
 
-pub use channel::{Channel, ChannelBuilder};
+pub use backoff::BackoffConfig;
+pub use balancer::LoadBalancingPolicy;
+pub use builder::ChannelBuilder;
+pub use channel::Channel;
+pub use resolver::{ResolveFuture, Resolver, Target};
+pub use state::ConnectivityState;
 
 use crate::codec::encode::FrameEncoder;
 use crate::codec::{CodecSettings, Encoding, EncodingSet};
@@ -188,10 +205,11 @@ impl Grpc {
     /// Sends the request head and body, and waits for the response head.
     async fn start(&self, outgoing: Outgoing, path: &'static str) -> Result<ResponseHead, Status> {
         let deadline = outgoing.head.effective_deadline(self.config.timeout);
+        let wait_for_ready = outgoing.head.wait_for_ready();
         let (request, request_guard) =
             outgoing.into_http(self.channel.uri(path), &self.config.codec, deadline);
         // A transport failure after the deadline is the deadline's doing.
-        let response = within_deadline(deadline, self.channel.send(request))
+        let response = within_deadline(deadline, self.channel.send(request, wait_for_ready))
             .await
             .map_err(|status| blame_deadline(status, deadline, true))?;
         ResponseHead::check(response, &self.config.codec, deadline, request_guard)

@@ -49,6 +49,14 @@ impl Body {
         }
     }
 
+    /// A copy of a body built whole, to send again; `None` for a body that streams.
+    pub(crate) fn try_clone(&self) -> Option<Body> {
+        match &self.kind {
+            Kind::Full { data, trailers } => Some(Body::full(data.clone(), trailers.clone())),
+            Kind::Streaming(_) => None,
+        }
+    }
+
     /// A body whose frames `body` produces as the call runs.
     pub(crate) fn streaming<B>(body: B) -> Body
     where

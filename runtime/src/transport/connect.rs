@@ -1,5 +1,6 @@
 //! Opening client connections: TCP, then TLS when configured.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use http::uri::Authority;
@@ -13,26 +14,50 @@ use crate::status::Status;
 /// Opens connections to one server.
 #[derive(Clone)]
 pub(crate) struct Connector {
+    /// The server's name and port: connected to unless `address` is set, and the
+    /// name TLS verifies.
     pub(crate) authority: Authority,
-    pub(crate) connect_timeout: Option<Duration>,
+    /// The address to connect to, when it was resolved beforehand.
+    pub(crate) address: Option<SocketAddr>,
     pub(crate) tls: Option<(TlsConnector, ServerName<'static>)>,
 }
 
 impl Connector {
-    /// Connects, and completes the TLS handshake if any; failures are `UNAVAILABLE`.
-    pub(crate) async fn connect(&self) -> Result<BoxedIo, Status> {
-        let host = host_of(&self.authority);
-        let default_port = if self.tls.is_some() { 443 } else { 80 };
-        let port = self.authority.port_u16().unwrap_or(default_port);
-        let connect = TcpStream::connect((host, port));
-        let stream = match self.connect_timeout {
-            Some(timeout) => tokio::time::timeout(timeout, connect).await.map_err(|_| {
-                Status::unavailable(format!("timed out connecting to {}", self.authority))
-            })?,
-            None => connect.await,
+    /// Connects within `timeout`, and completes the TLS handshake if any; failures are
+    /// `UNAVAILABLE`.
+    pub(crate) async fn connect(&self, timeout: Duration) -> Result<BoxedIo, Status> {
+        let attempt = tokio::time::timeout(timeout, self.connect_unbounded());
+        attempt.await.map_err(|_| {
+            Status::unavailable(format!(
+                "timed out connecting to {} after {timeout:?}",
+                self.destination()
+            ))
+        })?
+    }
+
+    /// What the connection goes to, for messages.
+    pub(crate) fn destination(&self) -> String {
+        match self.address {
+            Some(address) => address.to_string(),
+            None => self.authority.to_string(),
         }
-        .map_err(|error| {
-            Status::unavailable(format!("failed to connect to {}: {error}", self.authority))
+    }
+
+    async fn connect_unbounded(&self) -> Result<BoxedIo, Status> {
+        let connected = match self.address {
+            Some(address) => TcpStream::connect(address).await,
+            None => {
+                let host = host_of(&self.authority);
+                let default_port = if self.tls.is_some() { 443 } else { 80 };
+                let port = self.authority.port_u16().unwrap_or(default_port);
+                TcpStream::connect((host, port)).await
+            }
+        };
+        let stream = connected.map_err(|error| {
+            Status::unavailable(format!(
+                "failed to connect to {}: {error}",
+                self.destination()
+            ))
         })?;
         let _ = stream.set_nodelay(true);
         match &self.tls {

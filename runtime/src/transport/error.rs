@@ -3,6 +3,42 @@
 
 use crate::boxed::BoxError;
 use crate::status::{Code, Status};
+use crate::transport::body::Body;
+
+/// A request that failed before its response head arrived.
+#[derive(Debug)]
+pub(crate) struct SendError {
+    /// What the call fails with if it is not sent again.
+    pub(crate) status: Status,
+    /// Whether the server certainly did not process the request, so that sending it
+    /// again cannot run it twice.
+    pub(crate) unprocessed: bool,
+    /// The request itself, when it failed before any of it was taken.
+    pub(crate) request: Option<http::Request<Body>>,
+}
+
+impl SendError {
+    /// A failure before the request reached the server: it comes back whole.
+    pub(crate) fn unsent(status: Status, request: http::Request<Body>) -> SendError {
+        SendError {
+            status,
+            unprocessed: true,
+            request: Some(request),
+        }
+    }
+}
+
+/// Whether an h2 error on a request's stream means the server never processed it:
+/// `REFUSED_STREAM`, or a graceful GOAWAY whose last stream id is below the stream's
+/// (RFC 9113, section 8.7). Other GOAWAYs do not say which streams were processed.
+pub(crate) fn is_unprocessed_h2(error: &h2::Error) -> bool {
+    error.is_remote()
+        && match error.reason() {
+            Some(h2::Reason::REFUSED_STREAM) => error.is_reset(),
+            Some(h2::Reason::NO_ERROR) => error.is_go_away(),
+            _ => false,
+        }
+}
 
 /// Maps an HTTP/2 `RST_STREAM` / `GOAWAY` reason to a gRPC code, as the gRPC spec's
 /// "Errors" section lists them.

@@ -8,6 +8,7 @@
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::Uri;
@@ -23,25 +24,37 @@ use crate::boxed::BoxFuture;
 use crate::status::Status;
 use crate::transport::body::Body;
 use crate::transport::connect::Connector;
-use crate::transport::error::status_from_hyper;
+use crate::transport::error::{SendError, status_from_hyper};
 use crate::transport::incoming::IncomingBody;
 use crate::transport::io::BoxedIo;
 
-/// Calls over HTTP/1.1, at most `max_connections` at once.
+/// Calls over HTTP/1.1 to one server address, at most `max_connections` at once.
 pub(crate) struct Http1Client {
     client: Client<PoolConnector, Body>,
     permits: Arc<Semaphore>,
-    connector: Connector,
+    max_connections: usize,
+    connector: PoolConnector,
 }
 
 impl Http1Client {
-    pub(crate) fn new(connector: Connector, max_connections: usize) -> Http1Client {
+    /// A pool of at most `max_connections` connections opened by `connector`, each
+    /// within `connect_timeout`.
+    pub(crate) fn new(
+        connector: Connector,
+        connect_timeout: Duration,
+        max_connections: usize,
+    ) -> Http1Client {
+        let connector = PoolConnector {
+            connector,
+            timeout: connect_timeout,
+        };
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(max_connections)
-            .build(PoolConnector(connector.clone()));
+            .build(connector.clone());
         Http1Client {
             client,
             permits: Arc::new(Semaphore::new(max_connections)),
+            max_connections,
             connector,
         }
     }
@@ -50,19 +63,28 @@ impl Http1Client {
     pub(crate) async fn send(
         &self,
         request: http::Request<Body>,
-    ) -> Result<http::Response<IncomingBody>, Status> {
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| Status::unavailable("the channel is closed"))?;
+    ) -> Result<http::Response<IncomingBody>, SendError> {
+        let permit = match Arc::clone(&self.permits).acquire_owned().await {
+            Ok(permit) => permit,
+            Err(_) => {
+                let closed = Status::unavailable("the connection pool is closed");
+                return Err(SendError::unsent(closed, request));
+            }
+        };
         let response = self.client.request(request).await.map_err(|error| {
             use std::error::Error as _;
-            match error
+            let status = match error
                 .source()
                 .and_then(|source| source.downcast_ref::<hyper::Error>())
             {
                 Some(error) => status_from_hyper(error),
                 None => Status::unavailable(format!("HTTP/1.1 request failed: {error}")),
+            };
+            SendError {
+                status,
+                // No connection, so nothing was sent.
+                unprocessed: error.is_connect(),
+                request: None,
             }
         })?;
         Ok(response.map(|body| {
@@ -76,6 +98,11 @@ impl Http1Client {
     /// Opens a connection now, to check that the server can be reached.
     pub(crate) async fn probe(&self) -> Result<(), Status> {
         self.connector.connect().await.map(drop)
+    }
+
+    /// Whether a call is under way.
+    pub(crate) fn has_calls(&self) -> bool {
+        self.permits.available_permits() < self.max_connections
     }
 }
 
@@ -116,7 +143,16 @@ impl http_body::Body for PermitBody {
 
 /// Opens pool connections with the channel's [`Connector`].
 #[derive(Clone)]
-struct PoolConnector(Connector);
+struct PoolConnector {
+    connector: Connector,
+    timeout: Duration,
+}
+
+impl PoolConnector {
+    async fn connect(&self) -> Result<BoxedIo, Status> {
+        self.connector.connect(self.timeout).await
+    }
+}
 
 impl tower_service::Service<Uri> for PoolConnector {
     type Response = TokioIo<PooledIo>;
@@ -128,7 +164,7 @@ impl tower_service::Service<Uri> for PoolConnector {
     }
 
     fn call(&mut self, _uri: Uri) -> Self::Future {
-        let connector = self.0.clone();
+        let connector = self.clone();
         Box::pin(async move { Ok(TokioIo::new(PooledIo(connector.connect().await?))) })
     }
 }

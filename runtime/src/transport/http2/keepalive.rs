@@ -26,7 +26,7 @@ pub(crate) struct Keepalive {
     pub(crate) while_idle: bool,
 }
 
-/// Counts the calls under way on a connection.
+/// Counts the calls under way on a connection, for keepalive and the channel's idleness.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CallsInFlight(Arc<AtomicUsize>);
 
@@ -40,7 +40,8 @@ impl CallsInFlight {
         CallGuard(Arc::clone(&self.0))
     }
 
-    fn any(&self) -> bool {
+    /// Whether any call is under way.
+    pub(crate) fn any(&self) -> bool {
         self.0.load(Ordering::Acquire) > 0
     }
 }

@@ -8,5 +8,5 @@ mod recv_body;
 mod send_body;
 pub(crate) mod server;
 
-pub(crate) use client::Http2Client;
+pub(crate) use client::Http2Connection;
 pub(crate) use recv_body::RecvBody;

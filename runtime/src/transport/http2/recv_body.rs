@@ -16,7 +16,7 @@ use super::keepalive::CallGuard;
 pub(crate) struct RecvBody {
     stream: h2::RecvStream,
     data_done: bool,
-    /// On the client with keepalive, counts the call as under way while it is read.
+    /// On the client, counts the call as under way while it is read.
     _call: Option<CallGuard>,
 }
 
@@ -30,9 +30,9 @@ impl RecvBody {
     }
 
     /// This body, holding `call` until it is dropped.
-    pub(crate) fn holding(self, call: Option<CallGuard>) -> RecvBody {
+    pub(crate) fn holding(self, call: CallGuard) -> RecvBody {
         RecvBody {
-            _call: call,
+            _call: Some(call),
             ..self
         }
     }

@@ -1,0 +1,329 @@
+//! [`ChannelBuilder`]: a channel's settings, from its target to its keepalive.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::time::Duration;
+
+use http::uri::Scheme;
+use tokio::sync::{Notify, watch};
+
+use super::backoff::BackoffConfig;
+use super::balancer::LoadBalancingPolicy;
+use super::channel::{Addresses, Channel, Shared};
+use super::resolver::{Endpoint, Resolver, SystemResolver, Target, TargetKind};
+use super::state::ConnectivityState;
+use super::subchannel::ConnectSettings;
+use crate::boxed::BoxError;
+use crate::error::Error;
+use crate::transport::connect::{Connector, host_of};
+use crate::transport::http2::keepalive::{DEFAULT_KEEP_ALIVE_TIMEOUT, Keepalive};
+use crate::transport::{ClientTlsConfig, HttpVersion};
+
+/// Default limit on the connections of an HTTP/1.1 channel.
+const DEFAULT_MAX_HTTP1_CONNECTIONS: usize = 64;
+/// Default shortest time a connection attempt may take: the backoff spec's 20 s.
+const DEFAULT_MIN_CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+/// Default idle timeout: grpc-go's 30 minutes.
+const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// Default interval between resolutions of a DNS target.
+const DEFAULT_RESOLUTION_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Settings for a [`Channel`], made by [`Channel::builder`] or
+/// [`Channel::balance_list`].
+#[derive(Clone)]
+pub struct ChannelBuilder {
+    target: Target,
+    connect_timeout: Option<Duration>,
+    min_connect_timeout: Duration,
+    backoff: BackoffConfig,
+    tls: Option<ClientTlsConfig>,
+    version: HttpVersion,
+    max_http1_connections: usize,
+    keep_alive_interval: Option<Duration>,
+    keep_alive_timeout: Duration,
+    keep_alive_while_idle: bool,
+    policy: LoadBalancingPolicy,
+    resolver: Arc<dyn Resolver>,
+    resolution_interval: Duration,
+    idle_timeout: Option<Duration>,
+}
+
+impl ChannelBuilder {
+    fn new(target: Target) -> ChannelBuilder {
+        ChannelBuilder {
+            target,
+            connect_timeout: None,
+            min_connect_timeout: DEFAULT_MIN_CONNECT_TIMEOUT,
+            backoff: BackoffConfig::default(),
+            tls: None,
+            version: HttpVersion::Http2,
+            max_http1_connections: DEFAULT_MAX_HTTP1_CONNECTIONS,
+            keep_alive_interval: None,
+            keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
+            keep_alive_while_idle: false,
+            policy: LoadBalancingPolicy::default(),
+            resolver: Arc::new(SystemResolver),
+            resolution_interval: DEFAULT_RESOLUTION_INTERVAL,
+            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+        }
+    }
+
+    /// Over HTTP/2, PINGs each connection every `interval` (default: never, as tonic),
+    /// and closes it when a PING goes unanswered for
+    /// [`keep_alive_timeout`](Self::keep_alive_timeout): the calls on it then fail with
+    /// `UNAVAILABLE` instead of waiting on a dead peer, and the channel reconnects.
+    /// Servers may close connections that PING too often (grpc-go's default minimum is
+    /// 5 minutes).
+    pub fn http2_keep_alive_interval(mut self, interval: Duration) -> Self {
+        self.keep_alive_interval = Some(interval);
+        self
+    }
+
+    /// How long a keepalive PING may go unanswered (default 20 s, as tonic and grpc-go).
+    pub fn keep_alive_timeout(mut self, timeout: Duration) -> Self {
+        self.keep_alive_timeout = timeout;
+        self
+    }
+
+    /// Whether keepalive PINGs go out with no call under way (default `false`, as tonic
+    /// and grpc-go).
+    pub fn keep_alive_while_idle(mut self, while_idle: bool) -> Self {
+        self.keep_alive_while_idle = while_idle;
+        self
+    }
+
+    /// A fixed limit on each connection attempt, TLS handshake included (tonic's
+    /// setting). Without it, an attempt may last until the next one is due, and at
+    /// least [`min_connect_timeout`](Self::min_connect_timeout), as the backoff spec says.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The shortest time a connection attempt may take when no
+    /// [`connect_timeout`](Self::connect_timeout) is set (default 20 s).
+    pub fn min_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.min_connect_timeout = timeout;
+        self
+    }
+
+    /// The waits between attempts to reconnect to an address (default: gRPC's 1 s,
+    /// ×1.6, 0.2 jitter, 120 s at most).
+    pub fn backoff(mut self, backoff: BackoffConfig) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// How calls are spread over the target's addresses (default
+    /// [`PickFirst`](LoadBalancingPolicy::PickFirst)).
+    pub fn load_balancing_policy(mut self, policy: LoadBalancingPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Resolves `dns:///` targets with `resolver` instead of the system's.
+    pub fn resolver(mut self, resolver: impl Resolver) -> Self {
+        self.resolver = Arc::new(resolver);
+        self
+    }
+
+    /// How often a `dns:///` target is resolved again (default 30 s). It is also
+    /// resolved again, at most once a second, while an address fails to connect.
+    pub fn resolution_interval(mut self, interval: Duration) -> Self {
+        self.resolution_interval = interval;
+        self
+    }
+
+    /// Returns the channel to idle, closing its connections, after `timeout` with no
+    /// call (default 30 minutes, as grpc-go); the next call reconnects. `None` keeps
+    /// connections open for as long as the channel lives.
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Connects over TLS, verifying the server with `tls`. Required for `https`
+    /// destinations.
+    pub fn tls_config(mut self, tls: ClientTlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The HTTP version to speak (default HTTP/2).
+    pub fn http_version(mut self, version: HttpVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// Over HTTP/1.1, the most connections to each address — and so calls in flight —
+    /// at once (default 64). Further calls wait for a connection to come free.
+    pub fn max_http1_connections(mut self, limit: usize) -> Self {
+        self.max_http1_connections = limit.max(1);
+        self
+    }
+
+    /// Connects now: waits until the channel is ready, and fails with the reason if the
+    /// first attempt on every address fails.
+    pub async fn connect(self) -> Result<Channel, Error> {
+        let channel = self.connect_lazy()?;
+        channel
+            .ready()
+            .await
+            .map_err(|status| Error::new("failed to connect", status))?;
+        Ok(channel)
+    }
+
+    /// Returns an idle channel, which connects on its first call.
+    pub fn connect_lazy(self) -> Result<Channel, Error> {
+        let scheme = match (&self.target.scheme, &self.tls) {
+            (Some(scheme), None) if *scheme == Scheme::HTTPS => {
+                return Err(Error::new(
+                    "invalid destination",
+                    "https needs a TLS configuration: call tls_config",
+                ));
+            }
+            (_, Some(_)) => Scheme::HTTPS,
+            (_, None) => Scheme::HTTP,
+        };
+        let connector_to = |endpoint: &Endpoint| -> Result<Connector, Error> {
+            let tls = match &self.tls {
+                Some(tls) => Some(tls.connector(host_of(&endpoint.authority), self.version)?),
+                None => None,
+            };
+            Ok(Connector {
+                authority: endpoint.authority.clone(),
+                address: endpoint.address,
+                tls,
+            })
+        };
+        let authority = self.target.authority().clone();
+        let addresses = match &self.target.kind {
+            TargetKind::Static(endpoints) => Addresses::Static(
+                endpoints
+                    .iter()
+                    .map(connector_to)
+                    .collect::<Result<_, _>>()?,
+            ),
+            TargetKind::Dns { authority, port } => Addresses::Dns {
+                template: connector_to(&Endpoint {
+                    authority: authority.clone(),
+                    address: None,
+                })?,
+                port: *port,
+                resolver: Arc::clone(&self.resolver),
+                interval: self.resolution_interval,
+            },
+        };
+        let keepalive = self.keep_alive_interval.map(|interval| Keepalive {
+            interval,
+            timeout: self.keep_alive_timeout,
+            while_idle: self.keep_alive_while_idle,
+        });
+        let connect_settings = ConnectSettings {
+            version: self.version,
+            connect_timeout: self.connect_timeout,
+            min_connect_timeout: self.min_connect_timeout,
+            backoff: self.backoff,
+            keepalive,
+            max_http1_connections: self.max_http1_connections,
+        };
+        Ok(Channel::from_shared(Shared {
+            scheme,
+            authority,
+            addresses,
+            policy: self.policy,
+            connect_settings: Arc::new(connect_settings),
+            idle_timeout: self.idle_timeout,
+            balancer: std::sync::Mutex::new(None),
+            changed: Arc::new(Notify::new()),
+            state: watch::channel(ConnectivityState::Idle).0,
+            used: AtomicBool::new(false),
+            turn: AtomicUsize::new(0),
+        }))
+    }
+}
+
+impl std::fmt::Debug for ChannelBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelBuilder")
+            .field("target", &self.target)
+            .field("version", &self.version)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Channel {
+    /// Settings for a channel to `destination`: `"http://host:port"`,
+    /// `"https://host:port"`, or `"dns:///host:port"` to balance over every address
+    /// the name resolves to (see [`Target`]).
+    pub fn builder<D>(destination: D) -> Result<ChannelBuilder, Error>
+    where
+        D: TryInto<Target>,
+        D::Error: Into<BoxError>,
+    {
+        Ok(ChannelBuilder::new(parse_target(destination)?))
+    }
+
+    /// Settings for a channel balanced over a fixed list of servers, each given as
+    /// `"http://host:port"`; calls name the first one's authority. Each server gets a
+    /// subchannel of its own, spread over by the
+    /// [`load_balancing_policy`](ChannelBuilder::load_balancing_policy).
+    pub fn balance_list<D>(
+        destinations: impl IntoIterator<Item = D>,
+    ) -> Result<ChannelBuilder, Error>
+    where
+        D: TryInto<Target>,
+        D::Error: Into<BoxError>,
+    {
+        let mut scheme = None;
+        let mut endpoints = Vec::new();
+        for destination in destinations {
+            let target = parse_target(destination)?;
+            match target.kind {
+                TargetKind::Static(listed) => endpoints.extend(listed),
+                TargetKind::Dns { .. } => {
+                    return Err(Error::new(
+                        "invalid destination",
+                        "balance_list takes http or https URIs, not dns targets",
+                    ));
+                }
+            }
+            scheme = scheme.or(target.scheme);
+        }
+        if endpoints.is_empty() {
+            return Err(Error::new(
+                "invalid destination",
+                "balance_list needs a server",
+            ));
+        }
+        Ok(ChannelBuilder::new(Target {
+            scheme,
+            kind: TargetKind::Static(endpoints),
+        }))
+    }
+
+    /// Connects to `destination` over HTTP/2 with default settings.
+    pub async fn connect<D>(destination: D) -> Result<Channel, Error>
+    where
+        D: TryInto<Target>,
+        D::Error: Into<BoxError>,
+    {
+        Channel::builder(destination)?.connect().await
+    }
+}
+
+fn parse_target<D>(destination: D) -> Result<Target, Error>
+where
+    D: TryInto<Target>,
+    D::Error: Into<BoxError>,
+{
+    destination.try_into().map_err(|error| {
+        let error: BoxError = error.into();
+        // A target's own parse errors already say what is wrong.
+        match error.downcast::<Error>() {
+            Ok(error) => *error,
+            Err(error) => Error::new("invalid destination", error),
+        }
+    })
+}

@@ -1,0 +1,294 @@
+//! A subchannel: the connection to one server address, opened when the balancer asks,
+//! and re-opened with backoff while it fails.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+
+use super::backoff::{Backoff, BackoffConfig};
+use super::state::ConnectivityState;
+use crate::status::Status;
+use crate::transport::HttpVersion;
+use crate::transport::body::Body;
+use crate::transport::connect::Connector;
+use crate::transport::error::SendError;
+use crate::transport::http1::client::Http1Client;
+use crate::transport::http2::Http2Connection;
+use crate::transport::http2::keepalive::Keepalive;
+use crate::transport::incoming::IncomingBody;
+
+/// How every subchannel of a channel connects.
+pub(crate) struct ConnectSettings {
+    pub(crate) version: HttpVersion,
+    /// A fixed limit on each attempt (tonic's `connect_timeout`); when unset, an
+    /// attempt may last until the next is due, and at least `min_connect_timeout`.
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) min_connect_timeout: Duration,
+    pub(crate) backoff: BackoffConfig,
+    pub(crate) keepalive: Option<Keepalive>,
+    pub(crate) max_http1_connections: usize,
+}
+
+/// A connection calls can be sent on.
+#[derive(Clone)]
+pub(crate) enum Connection {
+    Http2(Http2Connection),
+    Http1(Arc<Http1Pool>),
+}
+
+/// An HTTP/1.1 pool, and whether a call found its server gone: HTTP/1.1 has no event
+/// that says so sooner.
+pub(crate) struct Http1Pool {
+    client: Http1Client,
+    lost: watch::Sender<bool>,
+}
+
+impl Connection {
+    /// Sends a request and waits for the response head.
+    pub(crate) async fn send(
+        &self,
+        request: http::Request<Body>,
+    ) -> Result<http::Response<IncomingBody>, SendError> {
+        match self {
+            Connection::Http2(connection) => connection.send(request).await,
+            Connection::Http1(pool) => {
+                let result = pool.client.send(request).await;
+                if result.as_ref().is_err_and(|error| error.unprocessed) {
+                    // A connection could not be opened: the address is down.
+                    pool.lost.send_replace(true);
+                }
+                result
+            }
+        }
+    }
+
+    /// Whether new calls may go on this connection.
+    pub(crate) fn is_usable(&self) -> bool {
+        match self {
+            Connection::Http2(connection) => connection.is_usable(),
+            Connection::Http1(pool) => !*pool.lost.borrow(),
+        }
+    }
+
+    /// Whether a call is under way on it.
+    pub(crate) fn has_calls(&self) -> bool {
+        match self {
+            Connection::Http2(connection) => connection.has_calls(),
+            Connection::Http1(pool) => pool.client.has_calls(),
+        }
+    }
+
+    /// Completes once the connection takes no more calls.
+    async fn unusable(&self) {
+        match self {
+            Connection::Http2(connection) => connection.unusable().await,
+            Connection::Http1(pool) => {
+                // The sender lives in the pool, so the wait cannot fail.
+                let _ = pool.lost.subscribe().wait_for(|lost| *lost).await;
+            }
+        }
+    }
+}
+
+/// The connection to one address. Dropping it stops reconnecting; calls already on
+/// its connection finish.
+pub(crate) struct Subchannel {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    connector: Connector,
+    settings: Arc<ConnectSettings>,
+    state: Mutex<State>,
+    /// Told of every state change: the channel's balancer listens.
+    changed: Arc<Notify>,
+    stopped: AtomicBool,
+    stop: Notify,
+}
+
+struct State {
+    connectivity: ConnectivityState,
+    connection: Option<Connection>,
+    /// Why the last attempt failed.
+    last_error: Option<Status>,
+    /// Whether a task is connecting or watching the connection.
+    running: bool,
+}
+
+impl Subchannel {
+    /// An idle subchannel to the server `connector` reaches, which reports its changes
+    /// to `changed`.
+    pub(crate) fn new(
+        connector: Connector,
+        settings: Arc<ConnectSettings>,
+        changed: Arc<Notify>,
+    ) -> Subchannel {
+        Subchannel {
+            shared: Arc::new(Shared {
+                connector,
+                settings,
+                state: Mutex::new(State {
+                    connectivity: ConnectivityState::Idle,
+                    connection: None,
+                    last_error: None,
+                    running: false,
+                }),
+                changed,
+                stopped: AtomicBool::new(false),
+                stop: Notify::new(),
+            }),
+        }
+    }
+
+    /// The connector, which names the address.
+    pub(crate) fn connector(&self) -> &Connector {
+        &self.shared.connector
+    }
+
+    /// The state, and the connection when ready.
+    pub(crate) fn snapshot(&self) -> (ConnectivityState, Option<Connection>, Option<Status>) {
+        let state = self.shared.lock();
+        (
+            state.connectivity,
+            state.connection.clone(),
+            state.last_error.clone(),
+        )
+    }
+
+    /// Starts connecting, unless it already is or is connected.
+    pub(crate) fn connect(&self) {
+        let mut state = self.shared.lock();
+        if state.running || self.shared.stopped.load(Ordering::Acquire) {
+            return;
+        }
+        state.running = true;
+        drop(state);
+        tokio::spawn(Arc::clone(&self.shared).run());
+    }
+}
+
+impl Drop for Subchannel {
+    fn drop(&mut self) {
+        self.shared.stopped.store(true, Ordering::Release);
+        self.shared.stop.notify_waiters();
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state is plain values, consistent after every assignment.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn set(&self, connectivity: ConnectivityState, connection: Option<Connection>) {
+        let mut state = self.lock();
+        state.connectivity = connectivity;
+        state.connection = connection;
+        drop(state);
+        self.changed.notify_one();
+    }
+
+    fn fail(&self, error: Status) {
+        let mut state = self.lock();
+        state.connectivity = ConnectivityState::TransientFailure;
+        state.connection = None;
+        state.last_error = Some(error);
+        drop(state);
+        self.changed.notify_one();
+    }
+
+    /// Completes once the subchannel is dropped.
+    async fn stopped(&self) {
+        let stop = self.stop.notified();
+        if !self.stopped.load(Ordering::Acquire) {
+            stop.await;
+        }
+    }
+
+    /// Connects, backing off between failures, until a connection opens and later
+    /// ends, or the subchannel is dropped. The subchannel is then idle, and the
+    /// balancer decides whether to connect again.
+    async fn run(self: Arc<Shared>) {
+        let mut backoff = Backoff::start(self.settings.backoff);
+        loop {
+            self.set(ConnectivityState::Connecting, None);
+            let timeout = self
+                .settings
+                .connect_timeout
+                .unwrap_or_else(|| backoff.attempt_timeout(self.settings.min_connect_timeout));
+            let opened = tokio::select! {
+                opened = self.open(timeout) => opened,
+                () = self.stopped() => break,
+            };
+            match opened {
+                Ok(connection) => {
+                    self.set(ConnectivityState::Ready, Some(connection.clone()));
+                    tokio::select! {
+                        () = connection.unusable() => {}
+                        () = self.stopped() => break,
+                    }
+                    break;
+                }
+                Err(error) => {
+                    tracing::debug!(
+                        destination = %self.connector.destination(),
+                        %error,
+                        "connection attempt failed"
+                    );
+                    self.fail(error);
+                    tokio::select! {
+                        () = backoff.wait() => {}
+                        () = self.stopped() => break,
+                    }
+                }
+            }
+        }
+        let mut state = self.lock();
+        state.running = false;
+        state.connection = None;
+        state.connectivity = if self.stopped.load(Ordering::Acquire) {
+            ConnectivityState::Shutdown
+        } else {
+            ConnectivityState::Idle
+        };
+        drop(state);
+        self.changed.notify_one();
+    }
+
+    /// Opens a connection within `timeout`.
+    async fn open(&self, timeout: Duration) -> Result<Connection, Status> {
+        let settings = &self.settings;
+        let connector = &self.connector;
+        match settings.version {
+            HttpVersion::Http2 => {
+                let handshake = async {
+                    let io = connector.connect(timeout).await?;
+                    Http2Connection::handshake(io, settings.keepalive).await
+                };
+                let timed_out = || {
+                    Status::unavailable(format!(
+                        "timed out connecting to {} after {timeout:?}",
+                        connector.destination()
+                    ))
+                };
+                tokio::time::timeout(timeout, handshake)
+                    .await
+                    .map_err(|_| timed_out())?
+                    .map(Connection::Http2)
+            }
+            HttpVersion::Http1 => {
+                let client =
+                    Http1Client::new(connector.clone(), timeout, settings.max_http1_connections);
+                client.probe().await?;
+                Ok(Connection::Http1(Arc::new(Http1Pool {
+                    client,
+                    lost: watch::channel(false).0,
+                })))
+            }
+        }
+    }
+}
