@@ -24,6 +24,7 @@ pub const DETAILS: &[u8] = b"\x08\x05\x12\x03why";
 #[derive(Debug, Clone, Default)]
 pub struct EchoService {
     cancelled: Arc<CancelCount>,
+    unary_calls: Arc<AtomicUsize>,
 }
 
 #[derive(Debug, Default)]
@@ -36,6 +37,11 @@ impl EchoService {
     /// How many handlers were dropped before finishing.
     pub fn cancelled(&self) -> usize {
         self.cancelled.count.load(Ordering::SeqCst)
+    }
+
+    /// How many unary calls reached the handler.
+    pub fn unary_calls(&self) -> usize {
+        self.unary_calls.load(Ordering::SeqCst)
     }
 
     /// Waits until at least `count` handlers were dropped before finishing.
@@ -124,6 +130,7 @@ fn with_echoed_metadata<T>(message: T, metadata: &MetadataMap) -> Response<T> {
 
 impl Echo for EchoService {
     async fn unary(&self, request: Request<EchoRequest>) -> Result<Response<EchoReply>, Status> {
+        self.unary_calls.fetch_add(1, Ordering::SeqCst);
         let guard = self.guard();
         let metadata = request.metadata().clone();
         let deadline = request.deadline();

@@ -24,7 +24,13 @@ pub struct Serving {
 impl Serving {
     /// Serves `server`, its services added, on an ephemeral port.
     pub async fn start(server: Server) -> Serving {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Serving::start_on(server, "127.0.0.1:0".parse().unwrap()).await
+    }
+
+    /// Serves `server` on `addr`: another loopback address, or the port of a server
+    /// that was stopped, to restart it.
+    pub async fn start_on(server: Server, addr: SocketAddr) -> Serving {
+        let listener = TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let served = tokio::spawn(server.serve_with_listener(listener, async {
@@ -42,6 +48,13 @@ impl Serving {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+
+    /// Stops the server abruptly, as a crash would: the listener and every connection
+    /// close at once, calls under way or not.
+    pub async fn kill(self) {
+        self.served.abort();
+        let _ = self.served.await;
     }
 
     /// Waits for the shutdown to finish; fails if it takes longer than `bound`.
@@ -75,8 +88,18 @@ impl TestServer {
         service: EchoService,
         config: ServiceConfig,
     ) -> TestServer {
+        TestServer::start_on(server, service, config, "127.0.0.1:0".parse().unwrap()).await
+    }
+
+    /// Like [`start_with`](Self::start_with), on `addr`.
+    pub async fn start_on(
+        server: Server,
+        service: EchoService,
+        config: ServiceConfig,
+        addr: SocketAddr,
+    ) -> TestServer {
         let echo = EchoServer::new(service.clone()).with_config(config);
-        let serving = Serving::start(server.add_service(echo)).await;
+        let serving = Serving::start_on(server.add_service(echo), addr).await;
         TestServer {
             addr: serving.addr,
             service,
@@ -92,6 +115,11 @@ impl TestServer {
     /// Waits for the shutdown to finish; fails if it takes longer than `bound`.
     pub async fn finished_within(self, bound: std::time::Duration) {
         self.serving.finished_within(bound).await;
+    }
+
+    /// Stops the server abruptly: see [`Serving::kill`].
+    pub async fn kill(self) {
+        self.serving.kill().await;
     }
 
     /// `http://` and the address.

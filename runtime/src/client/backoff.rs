@@ -73,10 +73,11 @@ impl Backoff {
     /// The schedule of attempts starting now: the spec lets the first retry come
     /// `base_delay` after the first attempt began.
     pub(crate) fn start(config: BackoffConfig) -> Backoff {
+        let first = config.base_delay.min(config.max_delay);
         Backoff {
             config,
-            current: config.base_delay,
-            next_attempt: Instant::now() + config.base_delay,
+            current: first,
+            next_attempt: Instant::now() + first,
         }
     }
 
