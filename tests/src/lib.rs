@@ -12,5 +12,6 @@ pub mod h2_client;
 pub mod h2_raw;
 pub mod harness;
 pub mod proxy;
+pub mod tools;
 
 include!(concat!(env!("OUT_DIR"), "/protos.rs"));
