@@ -11,6 +11,7 @@ pub mod echo;
 pub mod h2_client;
 pub mod h2_raw;
 pub mod harness;
+pub mod nginx;
 pub mod proxy;
 pub mod tools;
 

@@ -1,4 +1,4 @@
-//! External programs the tests drive (h2load): each is installed under the
+//! External programs the tests drive (h2load, nginx): each is installed under the
 //! workspace's `target/` by a script of the repository, which a test runs when the
 //! program is missing. A program that cannot be installed fails the test, loudly.
 
@@ -63,3 +63,7 @@ pub fn h2load() -> PathBuf {
     )
 }
 
+/// The nginx of `tests/install-nginx`.
+pub fn nginx() -> PathBuf {
+    installed("target/tools/nginx/bin/nginx", "-v", "tests/install-nginx")
+}
