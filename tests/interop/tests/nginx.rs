@@ -25,7 +25,7 @@ async fn rsrpc_client_to_grpc_go_server_through_nginx() {
     let go = grpc_go::provision().unwrap_or_else(|err| panic!("{title}: grpc-go: {err}"));
     let (logs, _logs_lock) =
         paths::fresh_logs("nginx-grpc-go").unwrap_or_else(|err| panic!("{title}: {err}"));
-    let server = Server::start(
+    let mut server = Server::start(
         &go.server(),
         &Transport::Plaintext,
         &logs.join("server.log"),
@@ -47,4 +47,14 @@ async fn rsrpc_client_to_grpc_go_server_through_nginx() {
         failures.join("\n"),
         nginx.error_log()
     );
+
+    // nginx opens a back-end connection per call: once the back end is back on its
+    // port, the client's next call through the proxy reaches it.
+    server
+        .restart()
+        .unwrap_or_else(|err| panic!("{title}: restarting grpc-go: {err}"));
+    client
+        .run("empty_unary")
+        .await
+        .unwrap_or_else(|err| panic!("{title}: after the back end restarted: {err}"));
 }
