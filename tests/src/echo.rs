@@ -1,6 +1,6 @@
 //! The `e2e.Echo` test service: echoes requests and metadata, and fails, sleeps or
 //! answers large on request. It counts calls dropped before they finished, so tests can
-//! check that cancellation reaches handlers.
+//! check that cancellation reaches handlers, and the unary calls that finished.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,6 +31,8 @@ pub struct EchoService {
 struct CancelCount {
     count: AtomicUsize,
     changed: Notify,
+    /// Unary handlers that ran to their end.
+    finished: AtomicUsize,
 }
 
 impl EchoService {
@@ -42,6 +44,11 @@ impl EchoService {
     /// How many unary calls reached the handler.
     pub fn unary_calls(&self) -> usize {
         self.unary_calls.load(Ordering::SeqCst)
+    }
+
+    /// How many unary handlers ran to their end (with a reply or the failure asked for).
+    pub fn finished_unary(&self) -> usize {
+        self.cancelled.finished.load(Ordering::SeqCst)
     }
 
     /// Waits until at least `count` handlers were dropped before finishing.
@@ -70,7 +77,9 @@ struct CallGuard {
 
 impl CallGuard {
     fn finish(mut self) {
-        self.cancelled = None;
+        if let Some(counts) = self.cancelled.take() {
+            counts.finished.fetch_add(1, Ordering::SeqCst);
+        }
     }
 }
 

@@ -115,6 +115,11 @@ pub fn ping(data: u64) -> Vec<u8> {
     frame(kind::PING, 0, 0, &data.to_be_bytes())
 }
 
+/// The ACK of a PING that carried `data`.
+pub fn ping_ack(data: u64) -> Vec<u8> {
+    frame(kind::PING, flag::ACK, 0, &data.to_be_bytes())
+}
+
 /// A RST_STREAM frame.
 pub fn rst_stream(stream: u32, code: u32) -> Vec<u8> {
     frame(kind::RST_STREAM, 0, stream, &code.to_be_bytes())
@@ -213,6 +218,8 @@ pub struct Observed {
     pub last_ping_ack: Option<u64>,
     /// PING frames without ACK: the server's own PINGs.
     pub pings: usize,
+    /// The payload of the server's last own PING, to answer with [`ping_ack`].
+    pub last_ping: Option<u64>,
     /// Stream ids of HEADERS frames, in order (responses and trailers).
     pub headers: Vec<u32>,
     /// Stream ids of HEADERS and DATA frames that carried END_STREAM.
@@ -289,7 +296,10 @@ impl Observed {
                 self.ping_acks += 1;
                 self.last_ping_ack = frame.payload.try_into().ok().map(u64::from_be_bytes);
             }
-            kind::PING => self.pings += 1,
+            kind::PING => {
+                self.pings += 1;
+                self.last_ping = frame.payload.try_into().ok().map(u64::from_be_bytes);
+            }
             kind::HEADERS => {
                 self.headers.push(frame.stream);
                 if end_stream {

@@ -11,6 +11,8 @@ pub mod echo;
 pub mod h2_client;
 pub mod h2_raw;
 pub mod harness;
+pub mod nginx;
 pub mod proxy;
+pub mod tools;
 
 include!(concat!(env!("OUT_DIR"), "/protos.rs"));

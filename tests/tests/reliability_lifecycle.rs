@@ -332,4 +332,8 @@ async fn shutdown_closes_calls_that_outlast_the_drain() {
         .unwrap()
         .unwrap_err();
     assert_eq!(status.code(), rsrpc::Code::Unavailable, "{status:?}");
+    assert_eq!(
+        status.message(),
+        "server shutting down: drain deadline passed"
+    );
 }

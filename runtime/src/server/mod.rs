@@ -209,7 +209,13 @@ impl Server {
     }
 
     /// How long a graceful shutdown may wait for the calls under way (default 30 s).
-    /// Past it, the connections still open are closed.
+    ///
+    /// A call still under way when it passes is cancelled (its handler is dropped), and
+    /// its client sees `UNAVAILABLE` with the message `server shutting down: drain
+    /// deadline passed`: as a Trailers-Only response if the call had not answered yet,
+    /// else as the trailers that end its response, over HTTP/2 and HTTP/1.1 alike. The
+    /// connections are then closed; one whose peer does not read those final statuses
+    /// is closed within a second more.
     pub fn graceful_shutdown_timeout(mut self, timeout: Duration) -> Server {
         self.graceful_shutdown_timeout = timeout;
         self
@@ -266,10 +272,18 @@ impl Server {
         self.serve_with_listener(listener, signal).await
     }
 
-    /// Serves connections accepted on `listener` until `signal` completes. Then it stops
-    /// accepting, closes idle connections, lets the calls under way finish for up to
-    /// [`graceful_shutdown_timeout`](Self::graceful_shutdown_timeout), closes what is
-    /// left, and returns.
+    /// Serves connections accepted on `listener` until `signal` completes. Then it shuts
+    /// down gracefully, and returns once every connection has closed:
+    ///
+    /// 1. it stops accepting connections;
+    /// 2. each HTTP/2 connection gets the two-phase GOAWAY of grpc-go (GOAWAY with the
+    ///    last stream id 2^31−1 and a PING; when the PING's answer arrives, GOAWAY with
+    ///    the last stream it processed, so that no stream in flight is lost), an idle
+    ///    HTTP/1.1 connection is closed at once, and a busy one gets `connection: close`
+    ///    on the response under way;
+    /// 3. the calls under way run on for up to
+    ///    [`graceful_shutdown_timeout`](Self::graceful_shutdown_timeout); past it,
+    ///    those left end with `UNAVAILABLE` and their connections close.
     ///
     /// Each connection speaks HTTP/2 or HTTP/1.1, told apart by its first bytes.
     pub async fn serve_with_listener(

@@ -9,7 +9,7 @@ use super::detect::{Detected, Rewind, detect};
 use super::io::BoxedIo;
 use super::limits::ConnectionLimits;
 use super::service::HttpService;
-use super::shutdown::Shutdown;
+use super::shutdown::{FINAL_STATUS_GRACE, Shutdown};
 use super::{http1, http2};
 
 /// Serves one accepted connection with `service`: HTTP/2 if it opens with the HTTP/2
@@ -61,16 +61,22 @@ pub(crate) async fn serve_connection<S: HttpService>(
     }
 }
 
-/// Runs an HTTP/1.1 connection until it ends, or until the shutdown says to close it at
-/// once. (HTTP/2 watches for that inside its own future: wrapping it here would add a
+/// Runs an HTTP/1.1 connection until it ends or, once the shutdown says to close, for
+/// at most [`FINAL_STATUS_GRACE`] more: the connection ends the call under way with
+/// its final status itself, and this bounds that for a client that does not read.
+/// (HTTP/2 watches for the close inside its own future: wrapping it here would add a
 /// second selection to every idle connection's task.)
 async fn until_closing<E>(
     served: impl Future<Output = Result<(), E>>,
     mut shutdown: Shutdown,
 ) -> Result<(), E> {
+    let closed = async {
+        shutdown.closing().await;
+        tokio::time::sleep(FINAL_STATUS_GRACE).await;
+    };
     tokio::select! {
         result = served => result,
-        () = shutdown.closing() => Ok(()),
+        () = closed => Ok(()),
     }
 }
 

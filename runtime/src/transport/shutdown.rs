@@ -1,8 +1,43 @@
 //! The server's shutdown, as each connection sees it: first a drain, in which calls under
 //! way finish and idle connections close; then, if the drain outlasts its deadline, a
-//! forced close of whatever is left.
+//! forced close of whatever is left. A call that is still under way at the close ends
+//! with [`cut_status`], so that its client knows why.
 
+use std::time::Duration;
+
+use http::HeaderMap;
 use tokio::sync::watch;
+
+use crate::status::Status;
+use crate::transport::body::Body;
+
+/// How long a connection may take, once the drain deadline has passed, to deliver the
+/// final status of the calls cut there: a peer that does not read cannot hold the
+/// shutdown longer.
+pub(crate) const FINAL_STATUS_GRACE: Duration = Duration::from_secs(1);
+
+/// The status of a call still under way when the drain deadline passes: `UNAVAILABLE`,
+/// the code a client may retry elsewhere (as grpc-go's clients see a closing transport).
+pub(crate) fn cut_status() -> Status {
+    Status::unavailable("server shutting down: drain deadline passed")
+}
+
+/// [`cut_status`] as the trailers of a response already started.
+pub(crate) fn cut_trailers() -> HeaderMap {
+    cut_status().to_header_map()
+}
+
+/// [`cut_status`] as a Trailers-Only response, for a call that had not answered yet.
+pub(crate) fn cut_response() -> http::Response<Body> {
+    let mut response = http::Response::new(Body::empty());
+    *response.headers_mut() = cut_trailers();
+    // gRPC clients check the content type before they read a status.
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/grpc"),
+    );
+    response
+}
 
 /// How far the server's shutdown has gone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -48,7 +83,8 @@ impl Shutdown {
         self.reached(Phase::Draining).await;
     }
 
-    /// Completes once connections must close at once.
+    /// Completes once connections must close: the drain deadline has passed, or the
+    /// server is gone.
     pub(crate) async fn closing(&mut self) {
         self.reached(Phase::Closing).await;
     }

@@ -25,7 +25,7 @@ use crate::transport::incoming::IncomingBody;
 use crate::transport::io::BoxedIo;
 use crate::transport::limits::ConnectionLimits;
 use crate::transport::service::HttpService;
-use crate::transport::shutdown::Shutdown;
+use crate::transport::shutdown::{self, Shutdown};
 
 /// Most of an unread request body skipped to keep a connection open; past that it closes.
 pub(super) const MAX_SKIPPED_BODY: u64 = 64 * 1024;
@@ -90,22 +90,30 @@ pub(crate) async fn serve_connection<S: HttpService>(
         let (body, returned) = RequestBody::new(reader, head.framing, limits.body());
         let request = http::Request::from_parts(head.request, IncomingBody::http1(body));
         let mut lent = LentReader::Lent(returned);
-        // The handler is dropped if the client hangs up before the response is written.
-        let closing = !head.keep_alive || shutdown.is_draining();
+        // The handler is dropped if the client hangs up before the response is written,
+        // or when the drain deadline passes: the call then ends with the cut status.
         let served = async {
-            let mut response = service.call(request).await;
+            let mut response = tokio::select! {
+                biased;
+                response = service.call(request) => response,
+                () = shutdown.closing() => shutdown::cut_response(),
+            };
+            // Decided once the call has answered: a drain that began while it ran
+            // closes the connection too, and the client learns it here.
+            let closing = !head.keep_alive || shutdown.is_draining();
             if closing {
                 let close = HeaderValue::from_static("close");
                 response.headers_mut().insert(CONNECTION, close);
             }
             let buffer_limit =
                 (!head.accepts_trailers).then_some(limits.http1_max_buffered_response);
-            write_response(&mut writer, response, buffer_limit).await
+            write_response(&mut writer, response, buffer_limit, &mut shutdown).await?;
+            io::Result::Ok(closing)
         };
-        tokio::select! {
+        let closing = tokio::select! {
             written = served => written?,
             () = lent.hang_up() => return Ok(()),
-        }
+        };
         // The reader comes back only if the handler read the body to its end.
         reader = match lent.take().await {
             Some(reader) if !closing => reader,
@@ -349,20 +357,22 @@ fn parse_digits(digits: &[u8]) -> Option<u64> {
 /// Writes a response: chunked, ending with the body's trailers, when the client accepts
 /// trailers (`buffer_limit` is `None`); otherwise buffered up to `buffer_limit` bytes,
 /// with the trailers folded into the headers and a content length, so the status is
-/// never lost.
+/// never lost. If the drain deadline passes first, the body is dropped and the response
+/// ends with the cut status instead.
 async fn write_response<W: AsyncWrite + Unpin>(
     writer: &mut W,
     response: http::Response<Body>,
     buffer_limit: Option<usize>,
+    shutdown: &mut Shutdown,
 ) -> io::Result<()> {
     let (parts, mut body) = response.into_parts();
     // A body of known size (a Trailers-Only or plain HTTP answer) has nothing to stream.
     let exact_size = body.size_hint().exact();
     match (buffer_limit, exact_size) {
-        (Some(limit), _) => return write_folded(writer, parts, body, limit).await,
+        (Some(limit), _) => return write_folded(writer, parts, body, limit, shutdown).await,
         (None, Some(size)) => {
             let size = usize::try_from(size).unwrap_or(usize::MAX);
-            return write_folded(writer, parts, body, size).await;
+            return write_folded(writer, parts, body, size, shutdown).await;
         }
         (None, None) => {}
     }
@@ -375,7 +385,13 @@ async fn write_response<W: AsyncWrite + Unpin>(
             Some(frame) => frame,
             None => {
                 writer.flush().await?;
-                body.frame().await
+                tokio::select! {
+                    biased;
+                    frame = body.frame() => frame,
+                    () = shutdown.closing() => {
+                        return write_last_chunk(writer, &shutdown::cut_trailers()).await;
+                    }
+                }
             }
         };
         match frame {
@@ -423,14 +439,26 @@ async fn write_last_chunk<W: AsyncWrite + Unpin>(
 }
 
 /// Buffers the whole body, then writes it with its trailers folded into the headers. A
-/// body longer than `limit` is dropped, and the call fails with `RESOURCE_EXHAUSTED`.
+/// body longer than `limit` is dropped, and the call fails with `RESOURCE_EXHAUSTED`;
+/// one still buffering when the drain deadline passes, with the cut status.
 async fn write_folded<W: AsyncWrite + Unpin>(
     writer: &mut W,
     mut parts: http::response::Parts,
     body: Body,
     limit: usize,
+    shutdown: &mut Shutdown,
 ) -> io::Result<()> {
-    let data = match http_body_util::Limited::new(body, limit).collect().await {
+    let collected = tokio::select! {
+        biased;
+        collected = http_body_util::Limited::new(body, limit).collect() => Some(collected),
+        () = shutdown.closing() => None,
+    };
+    let Some(collected) = collected else {
+        shutdown::cut_status().write_to(&mut parts.headers);
+        write_head(writer, parts.status, &parts.headers, Some(0)).await?;
+        return writer.flush().await;
+    };
+    let data = match collected {
         Ok(collected) => {
             for (name, value) in collected.trailers().into_iter().flatten() {
                 parts.headers.append(name, value.clone());

@@ -2,6 +2,8 @@
 //! without an open stream, GOAWAY after `max_connection_age` and a close once its grace
 //! has passed, and a close when a keepalive PING goes unanswered — grpc-go's server
 //! options of the same names. A connection with none of them set never runs this loop.
+//! Every connection, limited or not, ends in [`deliver_final_statuses`] once a shutdown's
+//! drain deadline has passed.
 
 use std::future::poll_fn;
 use std::hash::{BuildHasher, RandomState};
@@ -18,7 +20,7 @@ use tokio::sync::Notify;
 use tokio::time::{Instant, sleep_until};
 
 use crate::transport::limits::ConnectionLimits;
-use crate::transport::shutdown::Shutdown;
+use crate::transport::shutdown::{FINAL_STATUS_GRACE, Shutdown};
 
 /// A connection's lifetime settings.
 #[derive(Debug, Clone, Copy)]
@@ -143,7 +145,7 @@ enum Next {
 
 /// Accepts streams until the connection ends, within `lifetime`, and hands each to
 /// `start` with a guard to hold while it runs. The shutdown's drain sends GOAWAY, and
-/// its close closes, as on a connection without a lifetime.
+/// its close ends the streams left and closes, as on a connection without a lifetime.
 pub(super) async fn accept_streams<I>(
     connection: &mut Connection<I, Bytes>,
     lifetime: Lifetime,
@@ -177,7 +179,7 @@ where
                 Some(Err(error)) => return Err(error),
                 None => return Ok(()),
             },
-            () = &mut closing => return Ok(()),
+            () = &mut closing => return deliver_final_statuses(connection).await,
             () = &mut draining, if !gone_away => Next::GoAway,
             () = streams.last_ended.notified() => {
                 if streams.is_idle() {
@@ -212,6 +214,29 @@ where
             Next::GoAway | Next::Carry => {}
         }
     }
+}
+
+/// Once the drain deadline has passed: drives the connection while the streams cut
+/// there send their final status (see `server::serve_stream`), for at most
+/// [`FINAL_STATUS_GRACE`], refusing any stream opened meanwhile. The GOAWAY (sent when
+/// the drain began, or now) lets the connection close as soon as its last stream ends.
+pub(super) async fn deliver_final_statuses<I>(
+    connection: &mut Connection<I, Bytes>,
+) -> Result<(), h2::Error>
+where
+    I: AsyncRead + AsyncWrite + Unpin,
+{
+    connection.graceful_shutdown();
+    let delivered = async {
+        while let Some((_, mut respond)) = connection.accept().await.transpose()? {
+            // Never processed: the client may retry it elsewhere.
+            respond.send_reset(h2::Reason::REFUSED_STREAM);
+        }
+        Ok(())
+    };
+    tokio::time::timeout(FINAL_STATUS_GRACE, delivered)
+        .await
+        .unwrap_or(Ok(()))
 }
 
 /// Handles the deadlines that have passed at `now`.

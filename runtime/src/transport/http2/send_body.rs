@@ -1,11 +1,12 @@
 //! Sending a body on an h2 stream: a request on the client, a response on the server.
 
-use std::future::poll_fn;
-use std::pin::Pin;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use h2::SendStream;
+use http::HeaderMap;
 use http_body::Body as _;
 
 use crate::transport::body::Body;
@@ -31,8 +32,25 @@ pub(super) fn send_full(
 
 /// Sends a streaming body until it ends, the peer resets the stream, or the connection
 /// fails.
-pub(super) async fn pump(mut body: Body, mut stream: SendStream<Bytes>) {
-    let result = poll_fn(|cx| poll_pump(Pin::new(&mut body), &mut stream, cx)).await;
+pub(super) async fn pump(body: Body, stream: SendStream<Bytes>) {
+    pump_until(body, stream, std::future::pending()).await;
+}
+
+/// Like [`pump`], but if `cut` completes first, the body is dropped and the stream ends
+/// with the trailers `cut` gives instead.
+pub(super) async fn pump_until(
+    mut body: Body,
+    mut stream: SendStream<Bytes>,
+    cut: impl Future<Output = HeaderMap>,
+) {
+    let mut cut = pin!(cut);
+    let result = poll_fn(|cx| {
+        if let Poll::Ready(trailers) = cut.as_mut().poll(cx) {
+            return Poll::Ready(stream.send_trailers(trailers));
+        }
+        poll_pump(Pin::new(&mut body), &mut stream, cx)
+    })
+    .await;
     if let Err(error) = result {
         tracing::debug!(%error, "body not sent to its end");
     }

@@ -2,7 +2,7 @@
 //! sends the response itself, with no per-stream machinery between them.
 
 use std::future::{Future, poll_fn};
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::task::Poll;
 
 use bytes::Bytes;
@@ -13,12 +13,12 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::lifetime::{self, Lifetime};
 use super::recv_body::RecvBody;
-use super::send_body::{pump, send_full};
+use super::send_body::{pump_until, send_full};
 use crate::transport::body::Body;
 use crate::transport::incoming::IncomingBody;
 use crate::transport::limits::ConnectionLimits;
 use crate::transport::service::HttpService;
-use crate::transport::shutdown::Shutdown;
+use crate::transport::shutdown::{self, Shutdown};
 
 /// hyper's HTTP/2 server defaults, kept so that clients see the windows they saw before.
 const STREAM_WINDOW: u32 = 1024 * 1024;
@@ -58,8 +58,10 @@ where
         match lifetime {
             None => accept_streams(connection, service, shutdown).await,
             Some(lifetime) => {
-                let start =
-                    |request, respond, guard| start_stream(&service, request, respond, guard);
+                let streams_shutdown = shutdown.clone();
+                let start = |request, respond, guard| {
+                    start_stream(&service, request, respond, &streams_shutdown, guard);
+                };
                 // Boxed, so that connections without a lifetime do not carry its room.
                 Box::pin(lifetime::accept_streams(
                     &mut connection,
@@ -75,7 +77,8 @@ where
 
 /// Accepts streams until the connection ends, and starts a task for each. When the
 /// drain begins it sends GOAWAY and goes on until the streams under way finish; when
-/// the shutdown says close, it stops at once.
+/// the shutdown says close, the streams left end with their final status and the
+/// connection closes.
 async fn accept_streams<I, S>(
     mut connection: Box<Connection<I, Bytes>>,
     service: S,
@@ -85,33 +88,37 @@ where
     I: AsyncRead + AsyncWrite + Unpin,
     S: HttpService,
 {
-    if accept_until(&mut connection, &service, shutdown.draining()).await? {
+    let streams_shutdown = shutdown.clone();
+    let start = |request, respond| start_stream(&service, request, respond, &streams_shutdown, ());
+    if accept_until(&mut connection, start, shutdown.draining()).await? {
         // GOAWAY, a PING to learn which streams are in flight, then the final GOAWAY.
         connection.graceful_shutdown();
-        accept_until(&mut connection, &service, shutdown.closing()).await?;
+        if accept_until(&mut connection, start, shutdown.closing()).await? {
+            return lifetime::deliver_final_statuses(&mut connection).await;
+        }
     }
     Ok(())
 }
 
-/// Accepts streams until the connection ends (`false`) or `stop` completes (`true`).
+/// Accepts streams, handing each to `start`, until the connection ends (`false`) or
+/// `stop` completes (`true`).
 ///
 /// `stop` is made once, not at every turn of the loop: the connection's task polls
 /// this at every frame.
-async fn accept_until<I, S>(
+async fn accept_until<I>(
     connection: &mut Connection<I, Bytes>,
-    service: &S,
+    mut start: impl FnMut(http::Request<h2::RecvStream>, SendResponse<Bytes>),
     stop: impl Future<Output = ()>,
 ) -> Result<bool, h2::Error>
 where
     I: AsyncRead + AsyncWrite + Unpin,
-    S: HttpService,
 {
     let mut stop = pin!(stop);
     loop {
         tokio::select! {
             biased;
             accepted = connection.accept() => match accepted {
-                Some(Ok((request, respond))) => start_stream(service, request, respond, ()),
+                Some(Ok((request, respond))) => start(request, respond),
                 Some(Err(error)) => return Err(error),
                 None => return Ok(false),
             },
@@ -125,40 +132,57 @@ fn start_stream<S: HttpService>(
     service: &S,
     request: http::Request<h2::RecvStream>,
     respond: SendResponse<Bytes>,
+    shutdown: &Shutdown,
     guard: impl Send + 'static,
 ) {
     let request = request.map(|body| IncomingBody::http2(RecvBody::new(body)));
     drop(tokio::spawn(serve_stream(
         service.call(request),
         respond,
+        shutdown.clone(),
         guard,
     )));
 }
 
 /// Runs one stream's call and sends its response. A client that resets the stream first
-/// abandons the call: its future is dropped.
+/// abandons the call: its future is dropped. So does the drain deadline, and the stream
+/// then ends with [`cut_response`](shutdown::cut_response) or, once its response has
+/// started, [`cut_trailers`](shutdown::cut_trailers).
 ///
 /// This future is what each stream's task holds, and tokio copies it in and out of the
-/// task: it keeps only the call's (boxed) future and the stream's handle, and a response
-/// that streams is sent from a boxed future of its own.
-async fn serve_stream<F>(call: F, mut respond: SendResponse<Bytes>, _guard: impl Send)
-where
+/// task: it keeps only the call's (boxed) future, the stream's handle and the
+/// shutdown's, and a response that streams is sent from a boxed future of its own.
+async fn serve_stream<F>(
+    call: F,
+    mut respond: SendResponse<Bytes>,
+    mut shutdown: Shutdown,
+    _guard: impl Send,
+) where
     F: Future<Output = http::Response<Body>>,
 {
-    let Some(response) = call_or_reset(call, &mut respond).await else {
+    let mut closing = pin!(shutdown.closing());
+    let Some(response) = call_or_reset(call, &mut respond, closing.as_mut()).await else {
         return;
     };
     match start_response(response, &mut respond) {
         Ok(None) => {}
-        Ok(Some((body, stream))) => Box::pin(pump(body, stream)).await,
+        Ok(Some((body, stream))) => {
+            let cut = async {
+                closing.await;
+                shutdown::cut_trailers()
+            };
+            Box::pin(pump_until(body, stream, cut)).await;
+        }
         Err(error) => tracing::debug!(%error, "response not sent"),
     }
 }
 
-/// The call's response; `None` if the client resets the stream first.
+/// The call's response, or the drain deadline's if `closing` completes first; `None`
+/// if the client resets the stream first.
 async fn call_or_reset<F>(
     call: F,
     respond: &mut SendResponse<Bytes>,
+    mut closing: Pin<&mut impl Future<Output = ()>>,
 ) -> Option<http::Response<Body>>
 where
     F: Future<Output = http::Response<Body>>,
@@ -167,6 +191,9 @@ where
     poll_fn(|cx| {
         if let Poll::Ready(response) = call.as_mut().poll(cx) {
             return Poll::Ready(Some(response));
+        }
+        if closing.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(shutdown::cut_response()));
         }
         respond.poll_reset(cx).map(|_| None)
     })

@@ -115,7 +115,8 @@ impl Running {
         &self.log
     }
 
-    fn kill(&mut self) {
+    /// Kills the child and reaps it.
+    pub fn kill(&mut self) {
         // Errors mean the child is already gone, which is what we want.
         let _ = self.child.kill();
         let _ = self.child.wait();

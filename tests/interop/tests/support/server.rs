@@ -2,8 +2,9 @@
 //! accepts connections.
 
 use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -26,28 +27,37 @@ const ATTEMPTS: usize = 3;
 pub struct Server {
     process: Running,
     port: u16,
+    /// The command line, without the port, to start it again.
+    program: Program,
+    transport_args: Vec<OsString>,
+    log: PathBuf,
+    /// How many times it was started again.
+    restarts: usize,
 }
 
 impl Server {
     /// Starts `program --port=P` plus the transport's flags on a free port, logging to
     /// `log`, and returns once the port accepts connections.
     pub fn start(program: &Program, transport: &Transport, log: &Path) -> Result<Server, String> {
+        let transport_args = transport.server_args();
         let mut failures = String::new();
         for _ in 0..ATTEMPTS {
             let port = free_port()?;
-            let mut command = program.command();
-            command
-                .arg(flag("--port", port.to_string()))
-                .args(transport.server_args());
-            let shown = format!("{command:?}");
-            let mut process =
-                Running::spawn(command, log).map_err(|err| format!("starting {shown}: {err}"))?;
-            match wait_until_listening(&mut process, port)? {
-                Startup::Listening => return Ok(Server { process, port }),
-                Startup::Exited(why) => {
+            match spawn_on(program, &transport_args, port, log)? {
+                (process, Startup::Listening, _) => {
+                    return Ok(Server {
+                        process,
+                        port,
+                        program: program.clone(),
+                        transport_args,
+                        log: log.to_owned(),
+                        restarts: 0,
+                    });
+                }
+                (process, Startup::Exited(why), shown) => {
                     failures.push_str(&format!("{shown} {why}:\n{}\n", process.output()));
                 }
-                Startup::TimedOut => {
+                (process, Startup::TimedOut, shown) => {
                     return Err(format!(
                         "{shown} did not accept connections on port {port} within \
                          {STARTUP_TIMEOUT:?}:\n{}",
@@ -57,6 +67,37 @@ impl Server {
             }
         }
         Err(format!("the server never started:\n{failures}"))
+    }
+
+    /// Kills the server and starts it again on the same port (a crash and a restart, as
+    /// a back end behind a proxy sees one), logging to `<log>.<n>` for the n-th restart;
+    /// returns once the port accepts connections again.
+    #[allow(
+        dead_code,
+        reason = "the matrix does not restart servers; the proxy tests do"
+    )]
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.restarts += 1;
+        let mut log = self.log.clone().into_os_string();
+        log.push(format!(".{}", self.restarts));
+        self.process.kill();
+        let (process, startup, shown) = spawn_on(
+            &self.program,
+            &self.transport_args,
+            self.port,
+            Path::new(&log),
+        )?;
+        self.process = process;
+        match startup {
+            Startup::Listening => Ok(()),
+            Startup::Exited(why) => Err(format!("{shown} {why}:\n{}", self.process.output())),
+            Startup::TimedOut => Err(format!(
+                "{shown}, restarted, did not accept connections on port {} within \
+                 {STARTUP_TIMEOUT:?}:\n{}",
+                self.port,
+                self.process.output()
+            )),
+        }
     }
 
     /// The port the server listens on (at 127.0.0.1).
@@ -82,6 +123,25 @@ impl Server {
     pub fn log(&self) -> &Path {
         self.process.log()
     }
+}
+
+/// Starts `program --port=port` plus `transport_args`, logging to `log`, and waits
+/// until it listens, exits or runs out of time; also returns the command line, shown.
+fn spawn_on(
+    program: &Program,
+    transport_args: &[OsString],
+    port: u16,
+    log: &Path,
+) -> Result<(Running, Startup, String), String> {
+    let mut command = program.command();
+    command
+        .arg(flag("--port", port.to_string()))
+        .args(transport_args);
+    let shown = format!("{command:?}");
+    let mut process =
+        Running::spawn(command, log).map_err(|err| format!("starting {shown}: {err}"))?;
+    let startup = wait_until_listening(&mut process, port)?;
+    Ok((process, startup, shown))
 }
 
 /// How a server start went.
