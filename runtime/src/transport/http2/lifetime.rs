@@ -6,7 +6,6 @@
 //! drain deadline has passed.
 
 use std::future::poll_fn;
-use std::hash::{BuildHasher, RandomState};
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,6 +18,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::Notify;
 use tokio::time::{Instant, sleep_until};
 
+use crate::jitter::jittered;
 use crate::transport::limits::ConnectionLimits;
 use crate::transport::shutdown::{FINAL_STATUS_GRACE, Shutdown};
 
@@ -102,7 +102,8 @@ impl Deadlines {
     fn new(lifetime: &Lifetime, now: Instant) -> Deadlines {
         Deadlines {
             idle_at: lifetime.max_idle.map(|idle| now + idle),
-            age_at: lifetime.max_age.map(|age| now + jittered(age)),
+            // ±10%, as grpc-go, so that connections opened together do not all go at once.
+            age_at: lifetime.max_age.map(|age| now + jittered(age, 0.1)),
             close_at: None,
             ping_at: lifetime.keepalive.map(|(interval, _)| now + interval),
             pong_by: None,
@@ -126,14 +127,6 @@ impl Deadlines {
         .flatten()
         .min()
     }
-}
-
-/// `age` ±10%, as grpc-go, so that connections opened together do not all go at once.
-fn jittered(age: Duration) -> Duration {
-    let random = RandomState::new().hash_one(Instant::now());
-    // A factor in [0.9, 1.1).
-    let factor = 0.9 + (random % 1000) as f64 / 5000.0;
-    age.mul_f64(factor)
 }
 
 /// What the connection does next, decided by a lifetime event.
