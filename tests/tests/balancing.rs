@@ -265,3 +265,82 @@ async fn a_dns_target_resolves_with_the_system_resolver() {
     client.unary(text("resolved")).await.unwrap();
     assert_eq!(server.service.unary_calls(), 1);
 }
+
+#[tokio::test]
+async fn a_graceful_shutdown_under_200_calls_in_flight_loses_none_with_round_robin() {
+    no_call_lost_when_a_server_drains(LoadBalancingPolicy::RoundRobin).await;
+}
+
+#[tokio::test]
+async fn a_graceful_shutdown_under_200_calls_in_flight_loses_none_with_pick_first() {
+    no_call_lost_when_a_server_drains(LoadBalancingPolicy::PickFirst).await;
+}
+
+/// 200 callers keep a call each in flight through a `balance_list` of two servers; the
+/// first shuts down gracefully. No call may fail: those it accepted finish, those it
+/// did not process are retried on the second, and new ones go there.
+async fn no_call_lost_when_a_server_drains(policy: LoadBalancingPolicy) {
+    const CALLERS: usize = 200;
+    let mut draining = server_on("127.0.0.1:0".parse().unwrap()).await;
+    let remaining = server_on("127.0.0.2:0".parse().unwrap()).await;
+    let channel = Channel::balance_list([draining.url(), remaining.url()])
+        .unwrap()
+        .load_balancing_policy(policy)
+        .connect()
+        .await
+        .unwrap();
+    let client = EchoClient::new(channel);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let callers: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            let (client, stop) = (client.clone(), Arc::clone(&stop));
+            tokio::spawn(async move {
+                let (mut ok, mut failed) = (0, Vec::new());
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let mut request = text("load");
+                    request.sleep_ms = 20;
+                    match client.unary(request).await {
+                        Ok(_) => ok += 1,
+                        Err(status) => failed.push(status),
+                    }
+                }
+                (ok, failed)
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let drained_service = draining.service.clone();
+    let before = drained_service.unary_calls();
+    assert!(
+        before > 0,
+        "the first server took calls before its shutdown"
+    );
+    draining.trigger_shutdown();
+    draining.finished_within(PATIENCE).await;
+    let after_shutdown = remaining.service.unary_calls();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut ok, mut failures) = (0, Vec::new());
+    for caller in callers {
+        let (done, failed) = caller.await.unwrap();
+        ok += done;
+        failures.extend(failed);
+    }
+    assert!(
+        failures.is_empty(),
+        "{} calls failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    assert_eq!(drained_service.cancelled(), 0, "the drain cut calls");
+    assert_eq!(
+        drained_service.finished_unary(),
+        drained_service.unary_calls(),
+        "every call the draining server accepted finished"
+    );
+    assert!(
+        remaining.service.unary_calls() > after_shutdown,
+        "calls moved to the second server"
+    );
+    println!("{policy:?}: {ok} calls, none failed");
+}

@@ -62,6 +62,12 @@ fn status_from_reset(reason: h2::Reason) -> Status {
 
 /// Converts an h2 error into a status.
 pub(crate) fn status_from_h2(error: h2::Error) -> Status {
+    if error.is_go_away() && error.reason() == Some(h2::Reason::NO_ERROR) {
+        // A graceful GOAWAY only fails streams the server will not process.
+        return Status::unavailable(
+            "the server is going away (GOAWAY) and did not process the call",
+        );
+    }
     match error.reason() {
         Some(reason) => status_from_reset(reason),
         None => Status::unavailable(format!("transport error: {error}")),
