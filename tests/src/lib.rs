@@ -13,6 +13,7 @@ pub mod h2_raw;
 pub mod harness;
 pub mod nginx;
 pub mod proxy;
+pub mod recovery;
 pub mod tools;
 
 include!(concat!(env!("OUT_DIR"), "/protos.rs"));

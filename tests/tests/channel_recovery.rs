@@ -14,6 +14,7 @@ use rsrpc::{Channel, Code, Request, Server};
 use rsrpc_tests::e2e::echo_client::EchoClient;
 use rsrpc_tests::echo::EchoService;
 use rsrpc_tests::harness::{TestServer, default_server, text};
+use rsrpc_tests::recovery;
 use tokio::time::Instant;
 
 /// Long enough for anything that should happen at all.
@@ -210,17 +211,8 @@ async fn the_channel_recovers_when_the_server_restarts_over_http1() {
     recovers_when_the_server_restarts(HttpVersion::Http1).await;
 }
 
-/// The outcome of one call of the load.
-struct Outcome {
-    started: Instant,
-    ended: Instant,
-    result: Result<(), rsrpc::Status>,
-}
-
-/// Kills the server under 20 calls a second, restarts it on the same port 2 s later,
-/// and checks the issue's bounds: the first success comes within 1 s of the server
-/// listening again, no call outlives its deadline, and every failure is `UNAVAILABLE`
-/// or `DEADLINE_EXCEEDED`.
+/// Kills the server under load and restarts it on the same port 2 s later: see
+/// [`rsrpc_tests::recovery`] for the bounds.
 async fn recovers_when_the_server_restarts(version: HttpVersion) {
     const DEADLINE: Duration = Duration::from_millis(500);
     let server = default_server().await;
@@ -235,66 +227,24 @@ async fn recovers_when_the_server_restarts(version: HttpVersion) {
         .await
         .unwrap();
     let client = EchoClient::new(channel);
-    let (outcomes, mut received) = tokio::sync::mpsc::unbounded_channel();
-    let load = tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(Duration::from_millis(50));
-        for _ in 0..120 {
-            ticks.tick().await;
-            let (client, outcomes) = (client.clone(), outcomes.clone());
-            tokio::spawn(async move {
-                let mut request = Request::new(text("load"));
-                request.set_timeout(DEADLINE);
-                let started = Instant::now();
-                let result = client.unary(request).await.map(drop);
-                let ended = Instant::now();
-                let _ = outcomes.send(Outcome {
-                    started,
-                    ended,
-                    result,
-                });
-            });
+    let call = move || {
+        let client = client.clone();
+        async move {
+            let mut request = Request::new(text("load"));
+            request.set_timeout(DEADLINE);
+            client.unary(request).await.map(drop)
         }
-    });
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    server.kill().await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let _restarted = server_on(addr).await;
-    let listening = Instant::now();
-    load.await.unwrap();
-    let mut all = Vec::new();
-    while let Ok(Some(outcome)) =
-        tokio::time::timeout(Duration::from_secs(2), received.recv()).await
-    {
-        all.push(outcome);
-    }
-    assert_eq!(all.len(), 120, "every call ended");
-    for outcome in &all {
-        assert!(
-            outcome.ended - outcome.started < DEADLINE + Duration::from_millis(250),
-            "a call outlived its deadline: {:?}",
-            outcome.ended - outcome.started
-        );
-        if let Err(status) = &outcome.result {
-            assert!(
-                matches!(status.code(), Code::Unavailable | Code::DeadlineExceeded),
-                "a call failed with {status:?}"
-            );
-        }
-    }
-    let failures = all.iter().filter(|outcome| outcome.result.is_err()).count();
-    assert!(failures > 0, "the server's death went unnoticed");
-    let first_success = all
-        .iter()
-        .filter(|outcome| outcome.result.is_ok() && outcome.ended > listening)
-        .map(|outcome| outcome.ended)
-        .min()
-        .expect("calls succeed after the restart");
-    let recovery = first_success - listening;
+    };
+    let fault = async {
+        server.kill().await;
+        tokio::time::sleep(recovery::DOWN_FOR).await;
+        server_on(addr).await
+    };
+    let (recovery, _restarted) = recovery::through_fault(call, fault).await;
+    let (took, failures) = recovery.check(DEADLINE);
     println!(
-        "{version:?}: first success {recovery:?} after the server listened again; {failures} of 120 calls failed"
-    );
-    assert!(
-        recovery < Duration::from_secs(1),
-        "the first success came {recovery:?} after the server listened again"
+        "{version:?}: first success {took:?} after the server listened again; \
+         {failures} of {} calls failed",
+        recovery::CALLS
     );
 }

@@ -69,18 +69,27 @@ impl Server {
         Err(format!("the server never started:\n{failures}"))
     }
 
-    /// Kills the server and starts it again on the same port (a crash and a restart, as
-    /// a back end behind a proxy sees one), logging to `<log>.<n>` for the n-th restart;
-    /// returns once the port accepts connections again.
+    /// Kills the server, as a crash would; [`start_again`](Self::start_again) brings it
+    /// back on the same port.
     #[allow(
         dead_code,
         reason = "the matrix does not restart servers; the proxy tests do"
     )]
-    pub fn restart(&mut self) -> Result<(), String> {
+    pub fn kill(&mut self) {
+        self.process.kill();
+    }
+
+    /// Starts a killed server again on the same port (a restart, as a back end behind a
+    /// proxy sees one), logging to `<log>.<n>` for the n-th restart; returns once the
+    /// port accepts connections again.
+    #[allow(
+        dead_code,
+        reason = "the matrix does not restart servers; the proxy tests do"
+    )]
+    pub fn start_again(&mut self) -> Result<(), String> {
         self.restarts += 1;
         let mut log = self.log.clone().into_os_string();
         log.push(format!(".{}", self.restarts));
-        self.process.kill();
         let (process, startup, shown) = spawn_on(
             &self.program,
             &self.transport_args,
