@@ -1,7 +1,8 @@
 //! Client keepalive on HTTP/2: a call on a connection whose peer went silent fails with
 //! `UNAVAILABLE` instead of hanging, and `keep_alive_while_idle` decides whether an idle
 //! connection is checked too. The silent peer is a proxy that stops forwarding without
-//! closing. Bounds like "within 10 s" only check that something happens at all.
+//! closing. TCP keepalive, HTTP/1.1's only way to notice a dead peer, is checked on the
+//! kernel's timer. Bounds like "within 10 s" only check that something happens at all.
 
 use std::time::Duration;
 
@@ -88,4 +89,39 @@ async fn keep_alive_while_idle_checks_a_connection_with_no_call() {
         .expect("the call hangs")
         .unwrap_err();
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+}
+
+/// The timer of the established TCP connection to `port`, as `/proc/net/tcp` shows it:
+/// 2 means a keepalive timer is armed, 0 none.
+fn timer_of_connection_to(port: u16) -> Option<u32> {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let remote_port = u16::from_str_radix(fields[2].rsplit(':').next()?, 16).ok()?;
+        let established = fields[3] == "01";
+        (remote_port == port && established)
+            .then(|| fields[5].split(':').next()?.parse().ok())
+            .flatten()
+    })
+}
+
+#[tokio::test]
+async fn tcp_keepalive_arms_the_kernel_timer_on_client_connections() {
+    for (keepalive, expected_timer) in [(Some(Duration::from_secs(30)), 2), (None, 0)] {
+        let server = default_server().await;
+        let channel = Channel::builder(server.url())
+            .unwrap()
+            .http_version(rsrpc::transport::HttpVersion::Http1)
+            .tcp_keepalive(keepalive)
+            .connect()
+            .await
+            .unwrap();
+        let client = EchoClient::new(channel);
+        client.unary(text("idle next")).await.unwrap();
+        assert_eq!(
+            timer_of_connection_to(server.addr.port()),
+            Some(expected_timer),
+            "tcp_keepalive({keepalive:?})"
+        );
+    }
 }

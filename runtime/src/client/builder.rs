@@ -42,6 +42,7 @@ pub struct ChannelBuilder {
     keep_alive_interval: Option<Duration>,
     keep_alive_timeout: Duration,
     keep_alive_while_idle: bool,
+    tcp_keepalive: Option<Duration>,
     policy: LoadBalancingPolicy,
     resolver: Arc<dyn Resolver>,
     resolution_interval: Duration,
@@ -61,6 +62,7 @@ impl ChannelBuilder {
             keep_alive_interval: None,
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             keep_alive_while_idle: false,
+            tcp_keepalive: None,
             policy: LoadBalancingPolicy::default(),
             resolver: Arc::new(SystemResolver),
             resolution_interval: DEFAULT_RESOLUTION_INTERVAL,
@@ -89,6 +91,17 @@ impl ChannelBuilder {
     /// and grpc-go).
     pub fn keep_alive_while_idle(mut self, while_idle: bool) -> Self {
         self.keep_alive_while_idle = while_idle;
+        self
+    }
+
+    /// Turns on TCP keepalive for the channel's connections: the OS probes a connection
+    /// idle for `idle`, then every `idle`, and closes it after its count of unanswered
+    /// probes (9 on Linux), failing the calls on it with `UNAVAILABLE`. This is how an
+    /// HTTP/1.1 channel, which has no PING, learns of a dead peer; over HTTP/2,
+    /// [`http2_keep_alive_interval`](Self::http2_keep_alive_interval) is faster. Off by
+    /// default, as in tonic.
+    pub fn tcp_keepalive(mut self, idle: Option<Duration>) -> Self {
+        self.tcp_keepalive = idle;
         self
     }
 
@@ -193,6 +206,7 @@ impl ChannelBuilder {
             Ok(Connector {
                 authority: endpoint.authority.clone(),
                 address: endpoint.address,
+                tcp_keepalive: self.tcp_keepalive,
                 tls,
             })
         };

@@ -19,6 +19,8 @@ pub(crate) struct Connector {
     pub(crate) authority: Authority,
     /// The address to connect to, when it was resolved beforehand.
     pub(crate) address: Option<SocketAddr>,
+    /// TCP keepalive probes after this long without traffic, then at this interval.
+    pub(crate) tcp_keepalive: Option<Duration>,
     pub(crate) tls: Option<(TlsConnector, ServerName<'static>)>,
 }
 
@@ -60,6 +62,13 @@ impl Connector {
             ))
         })?;
         let _ = stream.set_nodelay(true);
+        if let Some(idle) = self.tcp_keepalive {
+            let keepalive = socket2::TcpKeepalive::new()
+                .with_time(idle)
+                .with_interval(idle);
+            // Best effort, as nodelay: a platform without it still connects.
+            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive);
+        }
         match &self.tls {
             None => Ok(Box::new(stream)),
             Some((connector, server_name)) => {
