@@ -151,6 +151,10 @@ async fn a_dead_server_leaves_the_rotation_and_rejoins_when_it_restarts() {
     for status in &failures {
         assert_eq!(status.code(), rsrpc::Code::Unavailable, "{status:?}");
     }
+    println!(
+        "{} calls failed when a server died under 8 callers",
+        failures.len()
+    );
     // The rest go to the two left, and none fails.
     let taken = spread(&client, &servers, 100).await;
     assert_eq!(taken.iter().sum::<usize>(), 100);
