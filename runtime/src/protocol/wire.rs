@@ -20,6 +20,9 @@ pub(crate) const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeou
 pub(crate) const GRPC_ENCODING: HeaderName = HeaderName::from_static("grpc-encoding");
 /// Header listing the encodings a peer can decode.
 pub(crate) const GRPC_ACCEPT_ENCODING: HeaderName = HeaderName::from_static("grpc-accept-encoding");
+/// Header of a retried request: how many attempts of the call came before it.
+pub(crate) const GRPC_PREVIOUS_RPC_ATTEMPTS: HeaderName =
+    HeaderName::from_static("grpc-previous-rpc-attempts");
 
 /// Content type of gRPC requests and responses.
 pub(crate) const GRPC_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("application/grpc");
@@ -133,6 +136,14 @@ pub(crate) fn encode_timeout(timeout: Duration) -> HeaderValue {
         .find(|&(_, value)| value <= MAX_DIGITS_VALUE)
         .unwrap_or(('H', MAX_DIGITS_VALUE));
     HeaderValue::try_from(format!("{value}{unit}")).expect("digits and a unit letter")
+}
+
+/// Sets `grpc-timeout` to the time left until `deadline`, if there is one.
+pub(crate) fn insert_timeout(headers: &mut HeaderMap, deadline: Option<tokio::time::Instant>) {
+    if let Some(deadline) = deadline {
+        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+        headers.insert(GRPC_TIMEOUT, encode_timeout(remaining));
+    }
 }
 
 /// Parses a `grpc-timeout` value; `None` when malformed.
