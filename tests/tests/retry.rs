@@ -1,7 +1,8 @@
 //! Retries under per-method policies (gRFC A6), end to end: against a server that fails
 //! the first attempts of each call, the client tries again with
 //! `grpc-previous-rpc-attempts`, within the policy's attempts, the throttle, the call's
-//! deadline and the retry buffer, and never once response headers have arrived.
+//! deadline, the retry buffer and the server's pushback, and never once response
+//! headers have arrived.
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -11,7 +12,9 @@ use std::time::Duration;
 use rsrpc::client::{ChannelBuilder, RetryPolicy};
 use rsrpc::codegen::{BoxFuture, Service};
 use rsrpc::server::{IncomingBody, NamedService};
-use rsrpc::{Body, BoxStream, Channel, Code, Request, Response, Server, Status, Streaming};
+use rsrpc::{
+    Body, BoxStream, Channel, Code, MetadataMap, Request, Response, Server, Status, Streaming,
+};
 use rsrpc_tests::e2e::echo_client::EchoClient;
 use rsrpc_tests::e2e::echo_server::{Echo, EchoServer};
 use rsrpc_tests::e2e::{EchoReply, EchoRequest};
@@ -42,6 +45,8 @@ struct Flaky {
     delay: Duration,
     /// On a failing client-stream attempt: the messages read before failing.
     read_before_failing: usize,
+    /// The `grpc-retry-pushback-ms` of failures.
+    pushback: Option<&'static str>,
     log: Arc<Mutex<Log>>,
 }
 
@@ -52,6 +57,7 @@ impl Flaky {
             code,
             delay: Duration::ZERO,
             read_before_failing: 0,
+            pushback: None,
             log: Arc::default(),
         }
     }
@@ -74,7 +80,11 @@ impl Flaky {
     }
 
     fn failure(&self) -> Status {
-        Status::new(self.code, "flaky")
+        let mut metadata = MetadataMap::new();
+        if let Some(pushback) = self.pushback {
+            metadata.insert("x-retry-pushback-ms", pushback).unwrap();
+        }
+        Status::new(self.code, "flaky").with_metadata(metadata)
     }
 
     /// Waits until the server has seen `count` attempts.
@@ -145,7 +155,8 @@ impl Echo for Flaky {
 }
 
 /// Hands a service each request's `grpc-previous-rpc-attempts` as the metadata
-/// `x-previous-rpc-attempts`, since handlers do not see reserved `grpc-` headers.
+/// `x-previous-rpc-attempts`, and sends its `x-retry-pushback-ms` response metadata as
+/// `grpc-retry-pushback-ms`: handlers cannot read or write reserved `grpc-` headers.
 #[derive(Clone)]
 struct ShowAttempts<S>(S);
 
@@ -179,7 +190,15 @@ where
                 .headers_mut()
                 .insert("x-previous-rpc-attempts", previous);
         }
-        self.0.call(request)
+        let response = self.0.call(request);
+        Box::pin(async move {
+            let mut response = response.await?;
+            let headers = response.headers_mut();
+            if let Some(pushback) = headers.remove("x-retry-pushback-ms") {
+                headers.insert("grpc-retry-pushback-ms", pushback);
+            }
+            Ok(response)
+        })
     }
 }
 
@@ -309,6 +328,30 @@ async fn a_response_whose_headers_arrived_is_not_retried() {
     let status = replies.message().await.unwrap_err();
     assert_eq!(status.code(), Code::Unavailable);
     assert_eq!(flaky.attempts(), [""]);
+}
+
+#[tokio::test]
+async fn server_pushback_sets_the_wait_or_stops_retries() {
+    // Backoffs of up to ten minutes: only the pushback's 10 ms brings the retry in time.
+    let slow = RetryPolicy::default()
+        .initial_backoff(Duration::from_secs(600))
+        .max_backoff(Duration::from_secs(600));
+    for (pushback, policy, attempts) in [("10", slow, 2), ("-1", quick_policy(5), 1)] {
+        let flaky = Flaky {
+            pushback: Some(pushback),
+            ..Flaky::new(1, Code::Unavailable)
+        };
+        let server = serve(&flaky).await;
+        let client = client(&server, |builder| builder.retry_policy("e2e.Echo", policy));
+        let mut request = Request::new(text("x"));
+        request.set_timeout(PATIENCE);
+        let result = client.unary(request).await;
+        assert_eq!(flaky.attempts().len(), attempts, "pushback {pushback}");
+        match attempts {
+            1 => assert_eq!(result.unwrap_err().code(), Code::Unavailable),
+            _ => assert_eq!(result.unwrap().into_inner().text, "x"),
+        }
+    }
 }
 
 #[tokio::test]

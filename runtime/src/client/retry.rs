@@ -12,6 +12,7 @@ use crate::protocol::deadline::{blame_deadline, within_deadline};
 use crate::protocol::replay::Replay;
 use crate::protocol::retry::{Retries, RetryPolicy, ThrottlingSettings, attempt_head};
 use crate::protocol::retry_json::parse_retry_section;
+use crate::protocol::wire::Pushback;
 use crate::status::Status;
 use crate::transport::body::Body;
 
@@ -86,8 +87,9 @@ impl ChannelBuilder {
 
 impl Grpc {
     /// Starts a call that `policy` retries: attempts follow one another, each after a
-    /// backoff, until one gets response headers (or a Trailers-Only success), fails in
-    /// a way that is not retried, or the deadline passes.
+    /// backoff (or the wait the server's `grpc-retry-pushback-ms` asks for), until one
+    /// gets response headers (or a Trailers-Only success), fails in a way that is not
+    /// retried, or the deadline passes.
     pub(super) async fn start_retrying(
         &self,
         mut outgoing: Outgoing,
@@ -103,11 +105,11 @@ impl Grpc {
         let (first, _) = first.into_parts();
         let (mut replay, mut body) = Replay::start(body, retries.max_buffer_size());
         let attempts = async {
-            let mut made = 0;
+            let (mut made, mut backoffs) = (0, 0);
             loop {
                 let request = http::Request::from_parts(attempt_head(&first, made, deadline), body);
                 made += 1;
-                let status = match self.channel.send(request, wait_for_ready).await {
+                let (status, pushback) = match self.channel.send(request, wait_for_ready).await {
                     Ok(response) => {
                         match ResponseHead::check_attempt(response, &self.config.codec, deadline) {
                             Ok(head) => {
@@ -115,22 +117,24 @@ impl Grpc {
                                 retries.succeeded();
                                 return Ok(head);
                             }
-                            Err(HeadFailure::TrailersOnly(status)) => status,
+                            Err(HeadFailure::TrailersOnly(status, pushback)) => (status, pushback),
                             Err(HeadFailure::Headers(status)) => return Err(status),
                         }
                     }
-                    Err(status) => blame_deadline(status, deadline, true),
+                    Err(status) => (blame_deadline(status, deadline, true), Pushback::Unset),
                 };
                 // A request no longer kept whole ends the retries before the throttle
                 // counts the failure, as in grpc-go.
                 let Some(next) = replay.next_attempt() else {
                     return Err(status);
                 };
-                if !retries.retry_after(&policy, status.code(), made) {
+                let code = status.code();
+                let Some(wait) = retries.retry_after(&policy, code, pushback, made, &mut backoffs)
+                else {
                     return Err(status);
-                }
+                };
                 body = next;
-                tokio::time::sleep(policy.backoff(made)).await;
+                tokio::time::sleep(wait).await;
             }
         };
         let head = within_deadline(deadline, attempts)

@@ -11,8 +11,8 @@ use super::streaming::{
     Direction, Streaming, missing_trailers, read_single_frame, response_trailers,
 };
 use super::wire::{
-    self, GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, TE_TRAILERS, code_from_http,
-    insert_timeout, is_grpc_content_type, message_encoding,
+    self, GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, Pushback, TE_TRAILERS,
+    code_from_http, insert_timeout, is_grpc_content_type, message_encoding, pushback,
 };
 use crate::codec::decode::{FrameDecoder, decode_message};
 use crate::codec::{CodecSettings, Compressed, Encoding};
@@ -80,8 +80,8 @@ pub(crate) struct ResponseHead {
 #[derive(Debug)]
 pub(crate) enum HeadFailure {
     /// A Trailers-Only response with an error: the server answered with no response
-    /// headers, so a retry policy may try the call again.
-    TrailersOnly(Status),
+    /// headers, so a retry policy may try the call again, as the pushback allows.
+    TrailersOnly(Status, Pushback),
     /// Response headers arrived, and were wrong: the call is over.
     Headers(Status),
 }
@@ -89,7 +89,7 @@ pub(crate) enum HeadFailure {
 impl HeadFailure {
     pub(crate) fn into_status(self) -> Status {
         match self {
-            HeadFailure::TrailersOnly(status) | HeadFailure::Headers(status) => status,
+            HeadFailure::TrailersOnly(status, _) | HeadFailure::Headers(status) => status,
         }
     }
 }
@@ -131,7 +131,7 @@ impl ResponseHead {
             // Trailers-Only: the status arrived in the headers and there is no body.
             if status.code() != Code::Ok {
                 let status = blame_deadline(status, deadline, false);
-                return Err(HeadFailure::TrailersOnly(status));
+                return Err(HeadFailure::TrailersOnly(status, pushback(&parts.headers)));
             }
             head.metadata = MetadataMap::from_headers(parts.headers);
             return Ok(head);

@@ -10,7 +10,7 @@ use std::time::Duration;
 use http::HeaderValue;
 use tokio::time::Instant;
 
-use super::wire::{GRPC_PREVIOUS_RPC_ATTEMPTS, insert_timeout};
+use super::wire::{GRPC_PREVIOUS_RPC_ATTEMPTS, Pushback, insert_timeout};
 use crate::jitter::jittered;
 use crate::status::Code;
 
@@ -51,7 +51,9 @@ pub(crate) const CODE_NAMES: [&str; 17] = [
 /// arrived, while it has attempts left and its request messages are still buffered
 /// (256 KiB of them by default, as grpc-go's `MaxRetryRPCBufferSize`).
 /// Retry number `n` waits a random time in `[0, min(initial_backoff ×
-/// backoff_multiplier^(n-1), max_backoff)]`. The call's deadline covers every attempt.
+/// backoff_multiplier^(n-1), max_backoff)]`, unless the server's
+/// `grpc-retry-pushback-ms` says how long to wait (the count `n` then starts again) or
+/// not to retry. The call's deadline covers every attempt.
 ///
 /// The default is the example of gRFC A6: 4 attempts, 0.1 s initial backoff, 1 s at
 /// most, multiplier 2, retrying `UNAVAILABLE`.
@@ -336,21 +338,41 @@ impl Retries {
         self.max_buffer_size
     }
 
-    /// Whether an attempt that failed with `code`, after `attempts` attempts in all,
-    /// is tried again. The order is grpc-go's: only a retryable failure costs the
-    /// throttle a token, even when no attempt is left.
-    pub(crate) fn retry_after(&self, policy: &RetryPolicy, code: Code, attempts: u32) -> bool {
-        if !policy.retries(code) {
-            return false;
+    /// Whether an attempt that failed with `code` is tried again, and after how long.
+    /// `attempts` counts those made so far; `backoffs`, the retries since the last
+    /// server pushback, which restarts the policy's backoff. The order is grpc-go's: a
+    /// pushback refusing retries, or a retryable code, costs the throttle a token, even
+    /// when no attempt is left.
+    pub(crate) fn retry_after(
+        &self,
+        policy: &RetryPolicy,
+        code: Code,
+        pushback: Pushback,
+        attempts: u32,
+        backoffs: &mut u32,
+    ) -> Option<Duration> {
+        if pushback == Pushback::Stop {
+            self.throttle_failure();
+            return None;
         }
-        if self
-            .throttle
-            .as_ref()
-            .is_some_and(|throttle| !throttle.failed())
-        {
-            return false;
+        if !policy.retries(code) || !self.throttle_failure() || attempts >= policy.attempts() {
+            return None;
         }
-        attempts < policy.attempts()
+        Some(match pushback {
+            Pushback::After(wait) => {
+                *backoffs = 0;
+                wait
+            }
+            Pushback::Unset | Pushback::Stop => {
+                *backoffs += 1;
+                policy.backoff(*backoffs)
+            }
+        })
+    }
+
+    /// Counts a failure against the throttle; returns whether retries may go on.
+    fn throttle_failure(&self) -> bool {
+        self.throttle.as_ref().is_none_or(Throttle::failed)
     }
 
     /// Counts a call that got its response.
@@ -474,6 +496,45 @@ mod tests {
         // Capped at the maximum: 10 → 9.
         assert!(throttle.failed());
         assert_eq!(throttle.tokens.load(Ordering::Relaxed), 9000);
+    }
+
+    #[test]
+    fn pushback_sets_the_wait_or_stops_at_the_cost_of_a_token() {
+        let config = RetryConfig {
+            policies: MethodPolicies::default(),
+            throttling: Some(ThrottlingSettings {
+                max_tokens: 6.0,
+                token_ratio: 1.0,
+            }),
+            max_buffer_size: 0,
+        };
+        let mut config = config;
+        let policy = RetryPolicy::default().max_attempts(5);
+        config.policies.set("", Some(policy));
+        let retries = config.build().unwrap().unwrap();
+        let wait = Duration::from_secs(7);
+        let mut backoffs = 3;
+        let after = Pushback::After(wait);
+        // Retries need more than 3 tokens left: 6 → 5, then 4.
+        let retry = retries.retry_after(&policy, Code::Unavailable, after, 1, &mut backoffs);
+        assert_eq!((retry, backoffs), (Some(wait), 0));
+        let retry = retries.retry_after(
+            &policy,
+            Code::Unavailable,
+            Pushback::Unset,
+            2,
+            &mut backoffs,
+        );
+        assert!(retry.is_some_and(|wait| wait <= Duration::from_millis(100)));
+        assert_eq!(backoffs, 1);
+        // Back to 5; a refusal spends a token all the same (4), so the next retry (3)
+        // is throttled.
+        retries.succeeded();
+        let retry =
+            retries.retry_after(&policy, Code::Unavailable, Pushback::Stop, 1, &mut backoffs);
+        assert_eq!(retry, None);
+        let retry = retries.retry_after(&policy, Code::Unavailable, after, 1, &mut backoffs);
+        assert_eq!(retry, None);
     }
 
     #[test]
