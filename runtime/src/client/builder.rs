@@ -15,6 +15,7 @@ use super::state::ConnectivityState;
 use super::subchannel::ConnectSettings;
 use crate::boxed::BoxError;
 use crate::error::Error;
+use crate::protocol::retry::RetryConfig;
 use crate::transport::connect::{Connector, host_of};
 use crate::transport::http2::keepalive::{DEFAULT_KEEP_ALIVE_TIMEOUT, Keepalive};
 use crate::transport::{ClientTlsConfig, HttpVersion};
@@ -47,6 +48,8 @@ pub struct ChannelBuilder {
     resolver: Arc<dyn Resolver>,
     resolution_interval: Duration,
     idle_timeout: Option<Duration>,
+    /// Set in `retry.rs`.
+    pub(super) retry: RetryConfig,
 }
 
 impl ChannelBuilder {
@@ -67,6 +70,7 @@ impl ChannelBuilder {
             resolver: Arc::new(SystemResolver),
             resolution_interval: DEFAULT_RESOLUTION_INTERVAL,
             idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            retry: RetryConfig::default(),
         }
     }
 
@@ -241,6 +245,10 @@ impl ChannelBuilder {
             keepalive,
             max_http1_connections: self.max_http1_connections,
         };
+        let retries = self
+            .retry
+            .build()
+            .map_err(|error| Error::new("invalid retry settings", error))?;
         Ok(Channel::from_shared(Shared {
             scheme,
             authority,
@@ -253,6 +261,7 @@ impl ChannelBuilder {
             state: watch::channel(ConnectivityState::Idle).0,
             used: AtomicBool::new(false),
             turn: AtomicUsize::new(0),
+            retries,
         }))
     }
 }

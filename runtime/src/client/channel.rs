@@ -20,6 +20,7 @@ use super::balancer::{Balancer, LoadBalancingPolicy};
 use super::resolver::Resolver;
 use super::state::ConnectivityState;
 use super::subchannel::{ConnectSettings, Connection};
+use crate::protocol::retry::Retries;
 use crate::status::Status;
 use crate::transport::body::Body;
 use crate::transport::connect::Connector;
@@ -65,6 +66,8 @@ pub(crate) struct Shared {
     pub(crate) used: AtomicBool,
     /// Rotates round-robin picks.
     pub(crate) turn: AtomicUsize,
+    /// Retry policies and throttle; `None` when no call is retried.
+    pub(crate) retries: Option<Retries>,
 }
 
 /// The balancer while the channel is active; `None` while it is idle.
@@ -126,6 +129,11 @@ impl Channel {
     /// transient failure instead.
     pub(crate) async fn ready(&self) -> Result<(), Status> {
         self.connection(false).await.map(drop)
+    }
+
+    /// The channel's retry policies and throttle, if any call is retried.
+    pub(crate) fn retries(&self) -> Option<&Retries> {
+        self.shared.retries.as_ref()
     }
 
     /// The URI of a call to `path` on this channel's target.

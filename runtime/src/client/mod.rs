@@ -5,13 +5,15 @@
 //! - `builder`: its settings;
 //! - `balancer`, `subchannel`: the per-address connections, and the policy over them;
 //! - `resolver`: targets, and DNS resolution;
-//! - `backoff`, `state`: reconnection backoff and connectivity states.
+//! - `backoff`, `state`: reconnection backoff and connectivity states;
+//! - `retry`: retries of failed calls under per-method policies.
 
 mod backoff;
 mod balancer;
 mod builder;
 mod channel;
 mod resolver;
+mod retry;
 mod state;
 mod subchannel;
 
@@ -22,6 +24,7 @@ use futures_core::Stream;
 use prost::Message;
 use tokio::sync::oneshot;
 
+pub use crate::protocol::retry::RetryPolicy;
 pub use backoff::BackoffConfig;
 pub use balancer::LoadBalancingPolicy;
 pub use builder::ChannelBuilder;
@@ -206,6 +209,16 @@ impl Grpc {
     async fn start(&self, outgoing: Outgoing, path: &'static str) -> Result<ResponseHead, Status> {
         let deadline = outgoing.head.effective_deadline(self.config.timeout);
         let wait_for_ready = outgoing.head.wait_for_ready();
+        let retry = self
+            .channel
+            .retries()
+            .and_then(|retries| Some((retries, *retries.policy(path)?)));
+        if let Some((retries, policy)) = retry {
+            let retrying =
+                self.start_retrying(outgoing, path, retries, policy, deadline, wait_for_ready);
+            // Boxed, so that calls without retries keep their smaller future.
+            return Box::pin(retrying).await;
+        }
         let (request, request_guard) =
             outgoing.into_http(self.channel.uri(path), &self.config.codec, deadline);
         // A transport failure after the deadline is the deadline's doing.

@@ -11,8 +11,8 @@ use super::streaming::{
     Direction, Streaming, missing_trailers, read_single_frame, response_trailers,
 };
 use super::wire::{
-    self, GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, GRPC_TIMEOUT, TE_TRAILERS,
-    code_from_http, encode_timeout, is_grpc_content_type, message_encoding,
+    self, GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, Pushback, TE_TRAILERS,
+    code_from_http, insert_timeout, is_grpc_content_type, message_encoding, pushback,
 };
 use crate::codec::decode::{FrameDecoder, decode_message};
 use crate::codec::{CodecSettings, Compressed, Encoding};
@@ -56,10 +56,7 @@ impl Outgoing {
             headers.insert(GRPC_ENCODING, HeaderValue::from_static(encoding.name()));
         }
         headers.insert(GRPC_ACCEPT_ENCODING, codec.accept_compressed.header_value());
-        if let Some(deadline) = deadline {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            headers.insert(GRPC_TIMEOUT, encode_timeout(remaining));
-        }
+        insert_timeout(headers, deadline);
         (request, self.request_guard)
     }
 }
@@ -79,6 +76,24 @@ pub(crate) struct ResponseHead {
     request_guard: Option<oneshot::Sender<()>>,
 }
 
+/// Why a response head was refused.
+#[derive(Debug)]
+pub(crate) enum HeadFailure {
+    /// A Trailers-Only response with an error: the server answered with no response
+    /// headers, so a retry policy may try the call again, as the pushback allows.
+    TrailersOnly(Status, Pushback),
+    /// Response headers arrived, and were wrong: the call is over.
+    Headers(Status),
+}
+
+impl HeadFailure {
+    pub(crate) fn into_status(self) -> Status {
+        match self {
+            HeadFailure::TrailersOnly(status, _) | HeadFailure::Headers(status) => status,
+        }
+    }
+}
+
 impl ResponseHead {
     /// Checks the head of a call's response: a Trailers-Only status, the HTTP status,
     /// the content type and the encoding of the messages.
@@ -88,6 +103,20 @@ impl ResponseHead {
         deadline: Option<Instant>,
         request_guard: Option<oneshot::Sender<()>>,
     ) -> Result<ResponseHead, Status> {
+        match ResponseHead::check_attempt(response, codec, deadline) {
+            Ok(head) => Ok(head.holding(request_guard)),
+            Err(failure) => Err(failure.into_status()),
+        }
+    }
+
+    /// Checks the head as [`check`](Self::check) does, telling a Trailers-Only failure
+    /// apart from the others; the request guard is given once the call is sure to use
+    /// this response, with [`holding`](Self::holding).
+    pub(crate) fn check_attempt(
+        response: http::Response<IncomingBody>,
+        codec: &CodecSettings,
+        deadline: Option<Instant>,
+    ) -> Result<ResponseHead, HeadFailure> {
         let (parts, body) = response.into_parts();
         let mut head = ResponseHead {
             metadata: MetadataMap::new(),
@@ -96,40 +125,50 @@ impl ResponseHead {
             encoding: None,
             max_size: codec.max_receive_message_size,
             deadline,
-            request_guard,
+            request_guard: None,
         };
         if let Some(status) = Status::from_headers(&parts.headers) {
             // Trailers-Only: the status arrived in the headers and there is no body.
             if status.code() != Code::Ok {
-                return Err(blame_deadline(status, deadline, false));
+                let status = blame_deadline(status, deadline, false);
+                return Err(HeadFailure::TrailersOnly(status, pushback(&parts.headers)));
             }
             head.metadata = MetadataMap::from_headers(parts.headers);
             return Ok(head);
         }
         if parts.status != http::StatusCode::OK {
-            return Err(Status::new(
+            return Err(HeadFailure::Headers(Status::new(
                 code_from_http(parts.status),
                 format!("unexpected HTTP status {}", parts.status),
-            ));
+            )));
         }
         let content_type = parts.headers.get(CONTENT_TYPE);
         if !is_grpc_content_type(content_type) {
-            return Err(Status::unknown(format!(
+            return Err(HeadFailure::Headers(Status::unknown(format!(
                 "unexpected content-type {:?}",
                 content_type.map(|value| String::from_utf8_lossy(value.as_bytes()))
-            )));
+            ))));
         }
         head.encoding = message_encoding(parts.headers.get(GRPC_ENCODING), codec.accept_compressed)
             .map_err(|unsupported| {
-                Status::internal(format!(
+                HeadFailure::Headers(Status::internal(format!(
                     "the server used grpc-encoding {:?}, which this client does not accept",
                     unsupported.name
-                ))
+                )))
             })?;
         head.metadata = MetadataMap::from_headers(parts.headers);
         head.body = Some(body);
         Ok(head)
     }
+
+    /// The head, holding the request guard until the response ends.
+    pub(crate) fn holding(self, request_guard: Option<oneshot::Sender<()>>) -> ResponseHead {
+        ResponseHead {
+            request_guard,
+            ..self
+        }
+    }
+
     /// The response messages as a stream, for the streaming-response kinds.
     pub(crate) fn into_streaming<Res>(self) -> Response<Streaming<Res>> {
         let stream = match self.body {

@@ -20,6 +20,14 @@ pub(crate) const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeou
 pub(crate) const GRPC_ENCODING: HeaderName = HeaderName::from_static("grpc-encoding");
 /// Header listing the encodings a peer can decode.
 pub(crate) const GRPC_ACCEPT_ENCODING: HeaderName = HeaderName::from_static("grpc-accept-encoding");
+/// Header of a retried request: how many attempts of the call came before it.
+pub(crate) const GRPC_PREVIOUS_RPC_ATTEMPTS: HeaderName =
+    HeaderName::from_static("grpc-previous-rpc-attempts");
+
+/// Header of a failed response: how long the client should wait before retrying, in
+/// milliseconds; a negative or malformed value asks it not to retry.
+pub(crate) const GRPC_RETRY_PUSHBACK_MS: HeaderName =
+    HeaderName::from_static("grpc-retry-pushback-ms");
 
 /// Content type of gRPC requests and responses.
 pub(crate) const GRPC_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("application/grpc");
@@ -135,6 +143,43 @@ pub(crate) fn encode_timeout(timeout: Duration) -> HeaderValue {
     HeaderValue::try_from(format!("{value}{unit}")).expect("digits and a unit letter")
 }
 
+/// Sets `grpc-timeout` to the time left until `deadline`, if there is one.
+pub(crate) fn insert_timeout(headers: &mut HeaderMap, deadline: Option<tokio::time::Instant>) {
+    if let Some(deadline) = deadline {
+        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+        headers.insert(GRPC_TIMEOUT, encode_timeout(remaining));
+    }
+}
+
+/// What a server said of retrying a failed call, in `grpc-retry-pushback-ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pushback {
+    /// Nothing: the retry policy's backoff applies.
+    Unset,
+    /// Retry after this long.
+    After(Duration),
+    /// Do not retry: a negative or malformed value, or several, as grpc-go reads them.
+    Stop,
+}
+
+/// Reads `grpc-retry-pushback-ms` from a response's headers or trailers.
+pub(crate) fn pushback(headers: &HeaderMap) -> Pushback {
+    let mut values = headers.get_all(GRPC_RETRY_PUSHBACK_MS).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return match headers.contains_key(GRPC_RETRY_PUSHBACK_MS) {
+            true => Pushback::Stop,
+            false => Pushback::Unset,
+        };
+    };
+    let millis = value
+        .to_str()
+        .ok()
+        .and_then(|text| text.parse::<u64>().ok());
+    millis.map_or(Pushback::Stop, |millis| {
+        Pushback::After(Duration::from_millis(millis))
+    })
+}
+
 /// Parses a `grpc-timeout` value; `None` when malformed.
 pub(crate) fn parse_timeout(value: &HeaderValue) -> Option<Duration> {
     let text = value.to_str().ok()?;
@@ -217,6 +262,23 @@ mod tests {
         assert_eq!(refused.unwrap_err().name, "gzip");
         let unknown = message_encoding(Some(&HeaderValue::from_static("br")), all);
         assert_eq!(unknown.unwrap_err().name, "br");
+    }
+
+    #[test]
+    fn pushback_is_a_wait_or_a_refusal() {
+        let with = |values: &[&'static str]| {
+            let mut headers = HeaderMap::new();
+            for value in values {
+                headers.append(GRPC_RETRY_PUSHBACK_MS, HeaderValue::from_static(value));
+            }
+            pushback(&headers)
+        };
+        assert_eq!(with(&[]), Pushback::Unset);
+        assert_eq!(with(&["250"]), Pushback::After(Duration::from_millis(250)));
+        assert_eq!(with(&["0"]), Pushback::After(Duration::ZERO));
+        assert_eq!(with(&["-1"]), Pushback::Stop);
+        assert_eq!(with(&["soon"]), Pushback::Stop);
+        assert_eq!(with(&["1", "2"]), Pushback::Stop);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! trailers by hand (not through the codec under test).
 
 mod client_call;
+mod replay;
 mod server_call;
 mod streaming;
 
