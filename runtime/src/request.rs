@@ -208,6 +208,22 @@ impl<T> Request<T> {
     }
 }
 
+impl Request<()> {
+    /// A copy of an outgoing request's head, to send it again.
+    pub(crate) fn duplicate(&self) -> Request<()> {
+        Request {
+            metadata: self.metadata.clone(),
+            message: (),
+            timeout: self.timeout,
+            deadline: self.deadline,
+            extensions: self.extensions.clone(),
+            compression: self.compression.clone(),
+            wait_for_ready: self.wait_for_ready,
+            peer: self.peer.clone(),
+        }
+    }
+}
+
 /// Who sent a request received by the server: the address and TLS certificates of its
 /// connection. Router, body and request carry it from the accept loop to the handler.
 ///

@@ -24,6 +24,7 @@ use crate::protocol::retry::Retries;
 use crate::status::Status;
 use crate::transport::body::Body;
 use crate::transport::connect::Connector;
+use crate::transport::error::SendError;
 use crate::transport::incoming::IncomingBody;
 
 /// Re-resolution after a connection failure waits at least this long after the last
@@ -150,20 +151,31 @@ impl Channel {
     /// once with `UNAVAILABLE`; with it, the call waits for a connection (until its
     /// deadline, which the caller enforces).
     ///
-    /// A request that no server processed is sent again transparently: without limit
-    /// when it never left (its connection had closed or received GOAWAY), once when the
-    /// server refused its stream or its GOAWAY excluded it.
+    /// A request that never left (its connection had closed or received GOAWAY) goes
+    /// out again on another connection. One the server refused, or excluded by GOAWAY,
+    /// goes out once more if `resend` can build it again (gRPC's transparent retry);
+    /// otherwise it fails with [`SendError::unprocessed`] set.
     pub(crate) async fn send(
         &self,
         mut request: http::Request<Body>,
         wait_for_ready: bool,
-    ) -> Result<http::Response<IncomingBody>, Status> {
-        let mut copy = replicate(&request);
-        let mut refused_retry_left = true;
+        resend: impl FnOnce() -> Option<http::Request<Body>>,
+    ) -> Result<http::Response<IncomingBody>, SendError> {
+        let mut resend = Some(resend);
         let mut unsent_attempts = 0;
         loop {
-            let connection = self.connection(wait_for_ready).await?;
-            let error = match connection.send(request).await {
+            let connection = match self.shared.pick() {
+                Pick::Ready(connection) => connection,
+                _ => self
+                    .connection(wait_for_ready)
+                    .await
+                    .map_err(SendError::failed)?,
+            };
+            let sent = match connection {
+                Connection::Http2(connection) => connection.send(request).await,
+                Connection::Http1(pool) => pool.send(request).await,
+            };
+            let error = match sent {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
             };
@@ -174,18 +186,12 @@ impl Channel {
                     unsent_attempts += 1;
                     unsent
                 }
-                None if error.unprocessed && refused_retry_left => {
-                    refused_retry_left = false;
-                    match copy.take() {
-                        Some(copy) => copy,
-                        None => return Err(error.status),
-                    }
-                }
-                _ => return Err(error.status),
+                None if error.unprocessed => match resend.take().and_then(|resend| resend()) {
+                    Some(again) => again,
+                    None => return Err(error),
+                },
+                _ => return Err(error),
             };
-            if refused_retry_left {
-                copy = replicate(&request);
-            }
         }
     }
 
@@ -203,19 +209,6 @@ impl Channel {
             }
         }
     }
-}
-
-/// A copy of a request whose body was built whole, to send again if the server
-/// refuses it; streamed bodies cannot be copied.
-fn replicate(request: &http::Request<Body>) -> Option<http::Request<Body>> {
-    let body = request.body().try_clone()?;
-    let mut copy = http::Request::new(body);
-    *copy.method_mut() = request.method().clone();
-    *copy.uri_mut() = request.uri().clone();
-    *copy.version_mut() = request.version();
-    *copy.headers_mut() = request.headers().clone();
-    *copy.extensions_mut() = request.extensions().clone();
-    Some(copy)
 }
 
 impl Shared {

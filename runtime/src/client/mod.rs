@@ -219,12 +219,21 @@ impl Grpc {
             // Boxed, so that calls without retries keep their smaller future.
             return Box::pin(retrying).await;
         }
+        // A copy to send again if the server refuses the request unprocessed: the head
+        // is rebuilt from it, cheaper than copying the request's headers up front.
+        let resend = outgoing.try_clone();
         let (request, request_guard) =
             outgoing.into_http(self.channel.uri(path), &self.config.codec, deadline);
+        let rebuild = || {
+            let (request, _) =
+                resend?.into_http(self.channel.uri(path), &self.config.codec, deadline);
+            Some(request)
+        };
+        let sent = self.channel.send(request, wait_for_ready, rebuild);
         // A transport failure after the deadline is the deadline's doing.
-        let response = within_deadline(deadline, self.channel.send(request, wait_for_ready))
+        let response = within_deadline(deadline, sent)
             .await
-            .map_err(|status| blame_deadline(status, deadline, true))?;
+            .map_err(|error| blame_deadline(error.status, deadline, true))?;
         ResponseHead::check(response, &self.config.codec, deadline, request_guard)
     }
 }

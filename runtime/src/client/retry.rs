@@ -106,10 +106,13 @@ impl Grpc {
         let (mut replay, mut body) = Replay::start(body, retries.max_buffer_size());
         let attempts = async {
             let (mut made, mut backoffs) = (0, 0);
+            let mut transparent_retry_left = true;
             loop {
                 let request = http::Request::from_parts(attempt_head(&first, made, deadline), body);
                 made += 1;
-                let (status, pushback) = match self.channel.send(request, wait_for_ready).await {
+                // Unprocessed attempts come back here, where the replay can send them.
+                let sent = self.channel.send(request, wait_for_ready, || None).await;
+                let (status, pushback) = match sent {
                     Ok(response) => {
                         match ResponseHead::check_attempt(response, &self.config.codec, deadline) {
                             Ok(head) => {
@@ -121,7 +124,23 @@ impl Grpc {
                             Err(HeadFailure::Headers(status)) => return Err(status),
                         }
                     }
-                    Err(status) => (blame_deadline(status, deadline, true), Pushback::Unset),
+                    Err(error) if error.unprocessed && transparent_retry_left => {
+                        // Not processed by the server: sent once more, outside the
+                        // policy's count, as gRPC's transparent retry.
+                        transparent_retry_left = false;
+                        match replay.next_attempt() {
+                            Some(next) => {
+                                made -= 1;
+                                body = next;
+                                continue;
+                            }
+                            None => return Err(error.status),
+                        }
+                    }
+                    Err(error) => (
+                        blame_deadline(error.status, deadline, true),
+                        Pushback::Unset,
+                    ),
                 };
                 // A request no longer kept whole ends the retries before the throttle
                 // counts the failure, as in grpc-go.

@@ -45,25 +45,22 @@ pub(crate) struct Http1Pool {
     lost: watch::Sender<bool>,
 }
 
-impl Connection {
-    /// Sends a request and waits for the response head.
+impl Http1Pool {
+    /// Sends a request on a pooled connection and waits for the response head.
     pub(crate) async fn send(
         &self,
         request: http::Request<Body>,
     ) -> Result<http::Response<IncomingBody>, SendError> {
-        match self {
-            Connection::Http2(connection) => connection.send(request).await,
-            Connection::Http1(pool) => {
-                let result = pool.client.send(request).await;
-                if result.as_ref().is_err_and(|error| error.unprocessed) {
-                    // A connection could not be opened: the address is down.
-                    pool.lost.send_replace(true);
-                }
-                result
-            }
+        let result = self.client.send(request).await;
+        if result.as_ref().is_err_and(|error| error.unprocessed) {
+            // A connection could not be opened: the address is down.
+            self.lost.send_replace(true);
         }
+        result
     }
+}
 
+impl Connection {
     /// Whether new calls may go on this connection.
     pub(crate) fn is_usable(&self) -> bool {
         match self {

@@ -34,6 +34,17 @@ pub(crate) struct Outgoing {
 }
 
 impl Outgoing {
+    /// A copy of a request whose body was built whole, to send again; `None` for a
+    /// streamed body.
+    pub(crate) fn try_clone(&self) -> Option<Outgoing> {
+        Some(Outgoing {
+            head: self.head.duplicate(),
+            body: self.body.try_clone()?,
+            encoding: self.encoding,
+            request_guard: None,
+        })
+    }
+
     /// The HTTP request of the call — a POST to `uri` with the gRPC headers, the
     /// request's metadata, and the time left until `deadline` — and the request guard.
     pub(crate) fn into_http(

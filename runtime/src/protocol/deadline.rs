@@ -43,11 +43,12 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F, T> Future for WithinDeadline<F>
+impl<F, T, E> Future for WithinDeadline<F>
 where
-    F: Future<Output = Result<T, Status>>,
+    F: Future<Output = Result<T, E>>,
+    E: From<Status>,
 {
-    type Output = Result<T, Status>;
+    type Output = Result<T, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
@@ -56,7 +57,7 @@ where
         }
         match this.sleep.as_pin_mut().map(|sleep| sleep.poll(cx)) {
             Some(Poll::Ready(())) => {
-                Poll::Ready(Err(Status::deadline_exceeded("deadline exceeded")))
+                Poll::Ready(Err(Status::deadline_exceeded("deadline exceeded").into()))
             }
             _ => Poll::Pending,
         }

@@ -119,44 +119,54 @@ impl Http2Connection {
         self.calls.any()
     }
 
-    /// Sends a request and waits for the response head.
+    /// Sends a request and waits for the response head. Takes the connection by value:
+    /// cloning h2's sender takes a lock, and a call's handle is its own clone already.
     pub(crate) async fn send(
-        &self,
+        self,
         request: http::Request<Body>,
     ) -> Result<http::Response<IncomingBody>, SendError> {
+        let Http2Connection {
+            sender,
+            calls,
+            ended,
+        } = self;
         // `ready` waits while the server's limit on concurrent streams is reached, and
         // fails once the server has sent GOAWAY: the request is still whole then.
-        let mut sender = match self.sender.clone().ready().await {
+        let mut sender = match sender.ready().await {
             Ok(sender) => sender,
             Err(error) => {
-                self.ended.set();
+                ended.set();
                 return Err(SendError::unsent(status_from_h2(error), request));
             }
         };
-        let guard = self.calls.start();
+        let guard = calls.start();
         let (parts, body) = request.into_parts();
         let end_of_stream = body.is_end_stream();
         let (response, mut stream) = sender
             .send_request(http::Request::from_parts(parts, ()), end_of_stream)
             // No stream was opened: the server cannot have seen the request.
-            .map_err(|error| self.failure(error, true))?;
+            .map_err(|error| ended.failure(error, true))?;
         if !end_of_stream {
             // A streamed body goes out from a task of its own, as the call reads responses.
             if let Some(body) =
-                send_full(body, &mut stream).map_err(|error| self.failure(error, false))?
+                send_full(body, &mut stream).map_err(|error| ended.failure(error, false))?
             {
                 drop(tokio::spawn(pump(body, stream)));
             }
         }
-        let response = response.await.map_err(|error| self.failure(error, false))?;
+        let response = response
+            .await
+            .map_err(|error| ended.failure(error, false))?;
         Ok(response.map(|stream| IncomingBody::http2(RecvBody::new(stream).holding(guard))))
     }
+}
 
+impl Ended {
     /// The failure of a request the connection took: unprocessed when it never left,
     /// or h2 says the server never saw it; a GOAWAY retires the connection.
     fn failure(&self, error: h2::Error, unsent: bool) -> SendError {
         if error.is_go_away() {
-            self.ended.set();
+            self.set();
         }
         SendError {
             unprocessed: unsent || is_unprocessed_h2(&error),
