@@ -108,3 +108,6 @@ pub fn status_write_to(status: &Status, headers: &mut HeaderMap) {
 
 /// The HTTP/1.1 server's parsers and connection loop.
 pub use crate::transport::http1::fuzzing as http1;
+
+/// The HTTP/2 server's frame scanner and PING policy.
+pub use crate::transport::http2::fuzzing as http2;

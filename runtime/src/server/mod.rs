@@ -208,6 +208,42 @@ impl Server {
         self
     }
 
+    /// The least time between two PINGs of an HTTP/2 client (default: no limit, as
+    /// tonic), grpc-go's `keepalive.EnforcementPolicy.MinTime`. Setting this or
+    /// [`http2_keepalive_permit_without_stream`](Self::http2_keepalive_permit_without_stream)
+    /// turns the policy on, with the other at grpc-go's default: 5 min here, `false`
+    /// there. grpc-go's servers always enforce it, with those defaults.
+    ///
+    /// As in grpc-go, a PING sooner than this after the client's previous one is a
+    /// strike, and so, with no call open and without `permit_without_stream`, is one
+    /// sooner than two hours; a PING after the server has sent a response's headers or
+    /// data wipes the strikes. The third strike closes the connection, with the calls on
+    /// it, after `GOAWAY` `ENHANCE_YOUR_CALM` with the debug data `too_many_pings`, on
+    /// which grpc-go clients double their keepalive interval before reconnecting. Set
+    /// this below the `keepalive_time` of the clients you expect (rsrpc's
+    /// [`ChannelBuilder::http2_keep_alive_interval`](crate::client::ChannelBuilder::http2_keep_alive_interval)).
+    pub fn http2_keepalive_min_time(mut self, min_time: Duration) -> Server {
+        self.limits
+            .http2_ping_enforcement
+            .get_or_insert_with(Default::default)
+            .min_time = min_time;
+        self
+    }
+
+    /// Whether an HTTP/2 client with no call open may PING as often as
+    /// [`http2_keepalive_min_time`](Self::http2_keepalive_min_time) allows (default
+    /// `false`, as grpc-go's `keepalive.EnforcementPolicy.PermitWithoutStream`); if not,
+    /// it may PING once every two hours. Setting this turns the policy on, like
+    /// `http2_keepalive_min_time` (default 5 min then, as grpc-go); it is off unless one
+    /// of them is set, as in tonic, while grpc-go's servers always enforce it.
+    pub fn http2_keepalive_permit_without_stream(mut self, permit: bool) -> Server {
+        self.limits
+            .http2_ping_enforcement
+            .get_or_insert_with(Default::default)
+            .permit_without_stream = permit;
+        self
+    }
+
     /// How long a graceful shutdown may wait for the calls under way (default 30 s).
     ///
     /// A call still under way when it passes is cancelled (its handler is dropped), and

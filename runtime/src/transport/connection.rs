@@ -43,8 +43,24 @@ pub(crate) async fn serve_connection<S: HttpService>(
     match detected {
         Detected::Http2(preface) => {
             let io = Rewind::new(preface, io);
-            let served = http2::server::serve_connection(io, service, &limits, shutdown);
-            drop(tokio::spawn(async move { log_end(served.await, alive) }));
+            // Two tasks of their own types, so that connections without the PING policy
+            // carry nothing of it.
+            match limits.http2_ping_enforcement {
+                None => spawn_served(
+                    http2::server::serve_connection(io, service, &limits, shutdown),
+                    alive,
+                ),
+                Some(enforcement) => spawn_served(
+                    http2::server::serve_policed_connection(
+                        io,
+                        service,
+                        &limits,
+                        enforcement,
+                        shutdown,
+                    ),
+                    alive,
+                ),
+            }
         }
         Detected::Http1(start) => drop(tokio::spawn(async move {
             let served = http1::server::serve_connection(
@@ -78,6 +94,14 @@ async fn until_closing<E>(
         result = served => result,
         () = closed => Ok(()),
     }
+}
+
+/// Runs a served connection in a task of its own, then logs how it ended.
+fn spawn_served<E: std::fmt::Display>(
+    served: impl Future<Output = Result<(), E>> + Send + 'static,
+    alive: impl Send + 'static,
+) {
+    drop(tokio::spawn(async move { log_end(served.await, alive) }));
 }
 
 /// Logs how a connection ended, then lets go of its `alive` token.

@@ -21,6 +21,26 @@ pub(crate) const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 200;
 
 /// Default for [`ConnectionLimits::http2_keepalive_timeout`]: tonic's and grpc-go's.
 pub(crate) const DEFAULT_HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+/// Default for [`PingEnforcement::min_time`]: grpc-go's.
+pub(crate) const DEFAULT_HTTP2_KEEPALIVE_MIN_TIME: Duration = Duration::from_secs(5 * 60);
+
+/// grpc-go's keepalive enforcement policy: how often a client may PING.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PingEnforcement {
+    /// The least time between two PINGs of a client with a stream open.
+    pub(crate) min_time: Duration,
+    /// Whether a client with no stream open may PING as often too.
+    pub(crate) permit_without_stream: bool,
+}
+
+impl Default for PingEnforcement {
+    fn default() -> PingEnforcement {
+        PingEnforcement {
+            min_time: DEFAULT_HTTP2_KEEPALIVE_MIN_TIME,
+            permit_without_stream: false,
+        }
+    }
+}
 
 /// Limits and timeouts of one server connection, over HTTP/2 or HTTP/1.1.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +70,8 @@ pub(crate) struct ConnectionLimits {
     pub(crate) http2_keepalive_interval: Option<Duration>,
     /// How long a PING may go unanswered before the connection is closed.
     pub(crate) http2_keepalive_timeout: Duration,
+    /// How often an HTTP/2 client may PING; `None`: as often as it likes.
+    pub(crate) http2_ping_enforcement: Option<PingEnforcement>,
 }
 
 impl Default for ConnectionLimits {
@@ -67,6 +89,7 @@ impl Default for ConnectionLimits {
             max_connection_age_grace: None,
             http2_keepalive_interval: None,
             http2_keepalive_timeout: DEFAULT_HTTP2_KEEPALIVE_TIMEOUT,
+            http2_ping_enforcement: None,
         }
     }
 }

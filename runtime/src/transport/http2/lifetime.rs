@@ -22,8 +22,8 @@ use crate::jitter::jittered;
 use crate::transport::limits::ConnectionLimits;
 use crate::transport::shutdown::{FINAL_STATUS_GRACE, Shutdown};
 
-/// A connection's lifetime settings.
-#[derive(Debug, Clone, Copy)]
+/// A connection's lifetime settings, and its open streams.
+#[derive(Debug)]
 pub(crate) struct Lifetime {
     max_idle: Option<Duration>,
     max_age: Option<Duration>,
@@ -33,13 +33,13 @@ pub(crate) struct Lifetime {
     /// How long a PING may go unanswered: the keepalive's, and the one h2 sends with a
     /// GOAWAY, whose answer it waits for before closing.
     ping_timeout: Duration,
+    streams: Arc<OpenStreams>,
 }
 
 impl Lifetime {
-    /// The settings of `limits`, boxed so that a connection's task holds a pointer;
-    /// `None` when none is set.
-    pub(crate) fn from_limits(limits: &ConnectionLimits) -> Option<Box<Lifetime>> {
-        let lifetime = Lifetime {
+    /// The settings of `limits`, boxed so that a connection's task holds a pointer.
+    pub(crate) fn new(limits: &ConnectionLimits) -> Box<Lifetime> {
+        Box::new(Lifetime {
             max_idle: limits.max_connection_idle,
             max_age: limits.max_connection_age,
             age_grace: limits.max_connection_age_grace,
@@ -47,17 +47,27 @@ impl Lifetime {
                 .http2_keepalive_interval
                 .map(|interval| (interval, limits.http2_keepalive_timeout)),
             ping_timeout: limits.http2_keepalive_timeout,
-        };
-        let unlimited = lifetime.max_idle.is_none()
-            && lifetime.max_age.is_none()
-            && lifetime.keepalive.is_none();
-        (!unlimited).then(|| Box::new(lifetime))
+            streams: Arc::default(),
+        })
+    }
+
+    /// [`new`](Self::new), or `None` when `limits` set none of the lifetime's settings.
+    pub(crate) fn from_limits(limits: &ConnectionLimits) -> Option<Box<Lifetime>> {
+        let unlimited = limits.max_connection_idle.is_none()
+            && limits.max_connection_age.is_none()
+            && limits.http2_keepalive_interval.is_none();
+        (!unlimited).then(|| Lifetime::new(limits))
+    }
+
+    /// The connection's open streams, counted by the guards handed to its streams.
+    pub(crate) fn open_streams(&self) -> Arc<OpenStreams> {
+        Arc::clone(&self.streams)
     }
 }
 
 /// Counts a connection's open streams, and wakes the connection when the last one ends.
 #[derive(Debug, Default)]
-struct OpenStreams {
+pub(crate) struct OpenStreams {
     count: AtomicUsize,
     last_ended: Notify,
 }
@@ -72,7 +82,8 @@ impl OpenStreams {
         StreamGuard(Arc::clone(self))
     }
 
-    fn is_idle(&self) -> bool {
+    /// Whether no stream is open.
+    pub(crate) fn is_idle(&self) -> bool {
         self.count.load(Ordering::Acquire) == 0
     }
 }
@@ -148,7 +159,7 @@ pub(super) async fn accept_streams<I>(
 where
     I: AsyncRead + AsyncWrite + Unpin,
 {
-    let streams = Arc::new(OpenStreams::default());
+    let streams = lifetime.open_streams();
     let mut deadlines = Deadlines::new(&lifetime, Instant::now());
     let mut ping_pong = lifetime.keepalive.and_then(|_| connection.ping_pong());
     let (mut drain_watch, mut close_watch) = (shutdown.clone(), shutdown);

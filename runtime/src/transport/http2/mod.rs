@@ -2,8 +2,12 @@
 //! between a call and its connection.
 
 mod client;
+mod frame_scan;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 pub(crate) mod keepalive;
 mod lifetime;
+mod ping_enforcement;
 mod recv_body;
 mod send_body;
 pub(crate) mod server;

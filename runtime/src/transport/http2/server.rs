@@ -12,11 +12,12 @@ use http_body::Body as _;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::lifetime::{self, Lifetime};
+use super::ping_enforcement::PolicedIo;
 use super::recv_body::RecvBody;
 use super::send_body::{pump_until, send_full};
 use crate::transport::body::Body;
 use crate::transport::incoming::IncomingBody;
-use crate::transport::limits::ConnectionLimits;
+use crate::transport::limits::{ConnectionLimits, PingEnforcement};
 use crate::transport::service::HttpService;
 use crate::transport::shutdown::{self, Shutdown};
 
@@ -32,6 +33,40 @@ pub(crate) fn serve_connection<I, S>(
     io: I,
     service: S,
     limits: &ConnectionLimits,
+    shutdown: Shutdown,
+) -> impl Future<Output = Result<(), h2::Error>> + Send + use<I, S>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: HttpService,
+{
+    serve(io, service, limits, Lifetime::from_limits(limits), shutdown)
+}
+
+/// [`serve_connection`], closing the connection of a client that PINGs more often than
+/// `enforcement` allows (see [`ping_enforcement`](super::ping_enforcement)).
+pub(crate) fn serve_policed_connection<I, S>(
+    io: I,
+    service: S,
+    limits: &ConnectionLimits,
+    enforcement: PingEnforcement,
+    shutdown: Shutdown,
+) -> impl Future<Output = Result<(), h2::Error>> + Send + use<I, S>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: HttpService,
+{
+    // The lifetime's loop counts the open streams the policy asks about.
+    let lifetime = Lifetime::new(limits);
+    let io = PolicedIo::new(io, enforcement, lifetime.open_streams());
+    serve(io, service, limits, Some(lifetime), shutdown)
+}
+
+/// What both serve, with `lifetime` if the connection has one.
+fn serve<I, S>(
+    io: I,
+    service: S,
+    limits: &ConnectionLimits,
+    lifetime: Option<Box<Lifetime>>,
     mut shutdown: Shutdown,
 ) -> impl Future<Output = Result<(), h2::Error>> + Send + use<I, S>
 where
@@ -48,7 +83,6 @@ where
     // The handshake and the connection are boxed in turn: an idle connection's task then
     // holds a pointer, not room for both (figure 7a).
     let handshake = Box::pin(handshake);
-    let lifetime = Lifetime::from_limits(limits);
     async move {
         let connection = tokio::select! {
             connection = handshake => connection?,
