@@ -145,6 +145,31 @@ impl TestServer {
     }
 }
 
+/// A server of a fresh [`EchoService`], built on `builder` (its limits, TLS, …).
+pub async fn server_with(builder: Server) -> TestServer {
+    TestServer::start_with(builder, EchoService::default(), ServiceConfig::default()).await
+}
+
+/// A server of a fresh [`EchoService`] on `addr`: another loopback address, or the port
+/// of a server that was killed, to restart it.
+pub async fn server_on(addr: SocketAddr) -> TestServer {
+    TestServer::start_on(
+        Server::builder(),
+        EchoService::default(),
+        ServiceConfig::default(),
+        addr,
+    )
+    .await
+}
+
+/// A unary request that the handler answers after `sleep`.
+pub fn slow(sleep: std::time::Duration) -> rsrpc::Request<crate::e2e::EchoRequest> {
+    rsrpc::Request::new(crate::e2e::EchoRequest {
+        sleep_ms: u32::try_from(sleep.as_millis()).unwrap_or(u32::MAX),
+        ..text("slow")
+    })
+}
+
 /// A server of a fresh [`EchoService`].
 pub async fn default_server() -> TestServer {
     TestServer::start(EchoService::default(), ServiceConfig::default()).await

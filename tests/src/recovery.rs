@@ -21,6 +21,36 @@ pub const RECOVERY_BOUND: Duration = Duration::from_secs(1);
 /// How far past its deadline a call may end: scheduling, not waiting.
 const DEADLINE_SLACK: Duration = Duration::from_millis(250);
 
+/// Backoff short enough for tests to wait out: 50 ms, growing to 200 ms.
+pub fn quick_backoff() -> rsrpc::client::BackoffConfig {
+    rsrpc::client::BackoffConfig::default()
+        .base_delay(Duration::from_millis(50))
+        .max_delay(Duration::from_millis(200))
+}
+
+/// The backoff of the recovery scenarios: capped so that an attempt comes at least
+/// every 0.6 s (0.5 s + 20% jitter), as the issue allows (capping, or resetting on a
+/// fresh resolution).
+pub fn capped_backoff() -> rsrpc::client::BackoffConfig {
+    rsrpc::client::BackoffConfig::default().max_delay(Duration::from_millis(500))
+}
+
+/// The call of the load: a unary echo through `client` with `deadline`.
+pub fn unary_load(
+    client: crate::e2e::echo_client::EchoClient,
+    deadline: Duration,
+) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<(), Status>> + Send>> + Send + 'static
+{
+    move || {
+        let client = client.clone();
+        Box::pin(async move {
+            let mut request = rsrpc::Request::new(crate::harness::text("load"));
+            request.set_timeout(deadline);
+            client.unary(request).await.map(drop)
+        })
+    }
+}
+
 /// How one call of the load ended.
 #[derive(Debug)]
 pub struct Outcome {

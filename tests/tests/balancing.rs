@@ -4,28 +4,18 @@
 //! is back.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rsrpc::client::{BackoffConfig, LoadBalancingPolicy, ResolveFuture, Resolver};
-use rsrpc::server::ServiceConfig;
-use rsrpc::{Channel, Server};
+use rsrpc::client::{LoadBalancingPolicy, ResolveFuture, Resolver};
+use rsrpc::{Channel, Status};
 use rsrpc_tests::e2e::echo_client::EchoClient;
-use rsrpc_tests::echo::EchoService;
-use rsrpc_tests::harness::{TestServer, text};
+use rsrpc_tests::harness::{TestServer, server_on, text};
+use rsrpc_tests::recovery::quick_backoff;
 
 /// Long enough for anything that should happen at all.
 const PATIENCE: Duration = Duration::from_secs(10);
-
-async fn server_on(addr: SocketAddr) -> TestServer {
-    TestServer::start_on(
-        Server::builder(),
-        EchoService::default(),
-        ServiceConfig::default(),
-        addr,
-    )
-    .await
-}
 
 /// A server on each of 127.0.0.1, 127.0.0.2 and 127.0.0.3.
 async fn three_servers() -> Vec<TestServer> {
@@ -41,13 +31,6 @@ fn calls(servers: &[TestServer]) -> Vec<usize> {
         .iter()
         .map(|server| server.service.unary_calls())
         .collect()
-}
-
-/// Backoff short enough for tests to wait out.
-fn quick_backoff() -> BackoffConfig {
-    BackoffConfig::default()
-        .base_delay(Duration::from_millis(50))
-        .max_delay(Duration::from_millis(200))
 }
 
 /// Calls until every server in `servers` has answered since `before`.
@@ -95,6 +78,49 @@ async fn spread(client: &EchoClient, servers: &[TestServer], count: usize) -> Ve
         .collect()
 }
 
+/// Callers that each keep one unary call in flight, answered after `sleep_ms`, until
+/// stopped.
+struct Callers {
+    stop: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<(usize, Vec<Status>)>>,
+}
+
+impl Callers {
+    fn start(client: &EchoClient, count: usize, sleep_ms: u32) -> Callers {
+        let stop = Arc::new(AtomicBool::new(false));
+        let tasks = (0..count)
+            .map(|_| {
+                let (client, stop) = (client.clone(), Arc::clone(&stop));
+                tokio::spawn(async move {
+                    let (mut ok, mut failed) = (0, Vec::new());
+                    while !stop.load(Ordering::Relaxed) {
+                        let mut request = text("load");
+                        request.sleep_ms = sleep_ms;
+                        match client.unary(request).await {
+                            Ok(_) => ok += 1,
+                            Err(status) => failed.push(status),
+                        }
+                    }
+                    (ok, failed)
+                })
+            })
+            .collect();
+        Callers { stop, tasks }
+    }
+
+    /// Stops the callers; returns how many calls succeeded, and the failures.
+    async fn stop(self) -> (usize, Vec<Status>) {
+        self.stop.store(true, Ordering::Relaxed);
+        let (mut ok, mut failures) = (0, Vec::new());
+        for task in self.tasks {
+            let (done, failed) = task.await.unwrap();
+            ok += done;
+            failures.extend(failed);
+        }
+        (ok, failures)
+    }
+}
+
 #[tokio::test]
 async fn round_robin_spreads_calls_evenly_over_three_servers() {
     let servers = three_servers().await;
@@ -114,36 +140,14 @@ async fn a_dead_server_leaves_the_rotation_and_rejoins_when_it_restarts() {
 
     // Kill the second under load from 8 concurrent callers: only calls in flight on it
     // may fail.
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let workers: Vec<_> = (0..8)
-        .map(|_| {
-            let (client, stop) = (client.clone(), Arc::clone(&stop));
-            tokio::spawn(async move {
-                let (mut ok, mut failed) = (0, Vec::new());
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let mut request = text("load");
-                    request.sleep_ms = 5;
-                    match client.unary(request).await {
-                        Ok(_) => ok += 1,
-                        Err(status) => failed.push(status),
-                    }
-                }
-                (ok, failed)
-            })
-        })
-        .collect();
+    let callers = Callers::start(&client, 8, 5);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let dead = servers.remove(1);
     let dead_addr = dead.addr;
     dead.kill().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let mut failures = Vec::new();
-    for worker in workers {
-        let (ok, failed) = worker.await.unwrap();
-        assert!(ok > 0);
-        failures.extend(failed);
-    }
+    let (ok, failures) = callers.stop().await;
+    assert!(ok > 0);
     assert!(
         failures.len() <= 8,
         "more calls failed than were in flight: {failures:?}"
@@ -197,7 +201,7 @@ async fn pick_first_sends_every_call_to_the_first_address_that_connects() {
 #[derive(Clone, Default)]
 struct TestResolver {
     addresses: Arc<Mutex<Vec<SocketAddr>>>,
-    lookups: Arc<std::sync::atomic::AtomicUsize>,
+    lookups: Arc<AtomicUsize>,
 }
 
 impl TestResolver {
@@ -209,8 +213,7 @@ impl TestResolver {
 impl Resolver for TestResolver {
     fn resolve(&self, host: &str, _port: u16) -> ResolveFuture {
         assert_eq!(host, "backends.test");
-        self.lookups
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.lookups.fetch_add(1, Ordering::SeqCst);
         let addresses = self.addresses.lock().unwrap().clone();
         Box::pin(async move { Ok(addresses) })
     }
@@ -238,7 +241,7 @@ async fn a_dns_target_balances_over_every_address_and_follows_changes() {
     until_all_answer(&client, &[&servers[2]]).await;
     let taken = spread(&client, &servers, 30).await;
     assert_eq!(taken, [0, 0, 30], "calls follow the new addresses");
-    assert!(resolver.lookups.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+    assert!(resolver.lookups.load(Ordering::SeqCst) >= 2);
 }
 
 #[tokio::test]
@@ -294,24 +297,7 @@ async fn no_call_lost_when_a_server_drains(policy: LoadBalancingPolicy) {
         .await
         .unwrap();
     let client = EchoClient::new(channel);
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let callers: Vec<_> = (0..CALLERS)
-        .map(|_| {
-            let (client, stop) = (client.clone(), Arc::clone(&stop));
-            tokio::spawn(async move {
-                let (mut ok, mut failed) = (0, Vec::new());
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let mut request = text("load");
-                    request.sleep_ms = 20;
-                    match client.unary(request).await {
-                        Ok(_) => ok += 1,
-                        Err(status) => failed.push(status),
-                    }
-                }
-                (ok, failed)
-            })
-        })
-        .collect();
+    let callers = Callers::start(&client, CALLERS, 20);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let drained_service = draining.service.clone();
     let before = drained_service.unary_calls();
@@ -323,13 +309,7 @@ async fn no_call_lost_when_a_server_drains(policy: LoadBalancingPolicy) {
     draining.finished_within(PATIENCE).await;
     let after_shutdown = remaining.service.unary_calls();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let (mut ok, mut failures) = (0, Vec::new());
-    for caller in callers {
-        let (done, failed) = caller.await.unwrap();
-        ok += done;
-        failures.extend(failed);
-    }
+    let (ok, failures) = callers.stop().await;
     assert!(
         failures.is_empty(),
         "{} calls failed: {:?}",

@@ -7,14 +7,12 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use rsrpc::client::{BackoffConfig, ConnectivityState};
-use rsrpc::server::ServiceConfig;
+use rsrpc::client::ConnectivityState;
 use rsrpc::transport::HttpVersion;
-use rsrpc::{Channel, Code, Request, Server};
+use rsrpc::{Channel, Code, Request};
 use rsrpc_tests::e2e::echo_client::EchoClient;
-use rsrpc_tests::echo::EchoService;
-use rsrpc_tests::harness::{TestServer, default_server, text};
-use rsrpc_tests::recovery;
+use rsrpc_tests::harness::{default_server, server_on, text};
+use rsrpc_tests::recovery::{self, quick_backoff};
 use tokio::time::Instant;
 
 /// Long enough for anything that should happen at all.
@@ -24,23 +22,6 @@ const PATIENCE: Duration = Duration::from_secs(10);
 fn free_addr() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap()
-}
-
-async fn server_on(addr: SocketAddr) -> TestServer {
-    TestServer::start_on(
-        Server::builder(),
-        EchoService::default(),
-        ServiceConfig::default(),
-        addr,
-    )
-    .await
-}
-
-/// Backoff short enough for tests to wait out.
-fn quick_backoff() -> BackoffConfig {
-    BackoffConfig::default()
-        .base_delay(Duration::from_millis(50))
-        .max_delay(Duration::from_millis(200))
 }
 
 async fn wait_for_state(channel: &Channel, wanted: ConnectivityState) {
@@ -217,24 +198,15 @@ async fn recovers_when_the_server_restarts(version: HttpVersion) {
     const DEADLINE: Duration = Duration::from_millis(500);
     let server = default_server().await;
     let addr = server.addr;
-    // The backoff capped so that an attempt comes at least every 0.6 s (0.5 s + 20%
-    // jitter); the issue allows capping, or resetting on a fresh resolution.
     let channel = Channel::builder(server.url())
         .unwrap()
         .http_version(version)
-        .backoff(BackoffConfig::default().max_delay(Duration::from_millis(500)))
+        .backoff(recovery::capped_backoff())
         .connect()
         .await
         .unwrap();
     let client = EchoClient::new(channel);
-    let call = move || {
-        let client = client.clone();
-        async move {
-            let mut request = Request::new(text("load"));
-            request.set_timeout(DEADLINE);
-            client.unary(request).await.map(drop)
-        }
-    };
+    let call = recovery::unary_load(client, DEADLINE);
     let fault = async {
         server.kill().await;
         tokio::time::sleep(recovery::DOWN_FOR).await;

@@ -5,31 +5,15 @@
 use std::time::{Duration, Instant};
 
 use prost::Message;
-use rsrpc::server::ServiceConfig;
-use rsrpc::{Code, Request, Server};
-use rsrpc_tests::e2e::EchoRequest;
-use rsrpc_tests::echo::EchoService;
+use rsrpc::{Code, Server};
 use rsrpc_tests::h2_client;
 use rsrpc_tests::h2_raw::{self, RawConnection};
-use rsrpc_tests::harness::{TestServer, frame, text};
+use rsrpc_tests::harness::{frame, server_with, slow, text};
 
 /// Long enough for anything that should happen at all.
 const PATIENCE: Duration = Duration::from_secs(10);
 /// A limit short enough for tests to wait out.
 const SHORT: Duration = Duration::from_millis(300);
-
-/// A server of a fresh echo service, built on `builder`.
-async fn start(builder: Server) -> TestServer {
-    TestServer::start_with(builder, EchoService::default(), ServiceConfig::default()).await
-}
-
-/// A unary call that the handler answers after `sleep`.
-fn slow(sleep: Duration) -> Request<EchoRequest> {
-    Request::new(EchoRequest {
-        sleep_ms: u32::try_from(sleep.as_millis()).unwrap(),
-        ..text("slow")
-    })
-}
 
 /// Waits until the server has sent GOAWAY and closed `connection`.
 async fn wait_gone(connection: &mut RawConnection) -> rsrpc_tests::h2_raw::Observed {
@@ -42,7 +26,7 @@ async fn wait_gone(connection: &mut RawConnection) -> rsrpc_tests::h2_raw::Obser
 async fn an_idle_connection_gets_goaway_after_max_connection_idle() {
     // The raw connection never answers the PING that comes with the GOAWAY: the keepalive
     // timeout bounds the wait for it.
-    let server = start(
+    let server = server_with(
         Server::builder()
             .max_connection_idle(SHORT)
             .http2_keepalive_timeout(SHORT),
@@ -61,7 +45,7 @@ async fn an_idle_connection_gets_goaway_after_max_connection_idle() {
 
 #[tokio::test]
 async fn a_call_under_way_is_not_idleness_and_the_next_call_reconnects() {
-    let server = start(
+    let server = server_with(
         Server::builder()
             .max_connection_idle(SHORT)
             .http2_keepalive_timeout(SHORT),
@@ -96,7 +80,7 @@ async fn a_call_under_way_is_not_idleness_and_the_next_call_reconnects() {
 #[tokio::test]
 async fn max_connection_age_sends_goaway_and_its_grace_ends_the_calls_left() {
     let grace = SHORT;
-    let server = start(
+    let server = server_with(
         Server::builder()
             .max_connection_age(SHORT)
             .max_connection_age_grace(grace),
@@ -127,7 +111,7 @@ async fn max_connection_age_sends_goaway_and_its_grace_ends_the_calls_left() {
 
 #[tokio::test]
 async fn a_connection_that_leaves_keepalive_pings_unanswered_is_closed() {
-    let server = start(
+    let server = server_with(
         Server::builder()
             .http2_keepalive_interval(SHORT)
             .http2_keepalive_timeout(SHORT),

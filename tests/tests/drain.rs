@@ -9,13 +9,11 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use prost::Message;
-use rsrpc::server::ServiceConfig;
 use rsrpc::{Code, Server, Status};
 use rsrpc_tests::e2e::EchoRequest;
 use rsrpc_tests::e2e::echo_client::EchoClient;
-use rsrpc_tests::echo::EchoService;
 use rsrpc_tests::h2_raw::{self, RawConnection, error, flag, kind, summary};
-use rsrpc_tests::harness::{TestServer, frame, text};
+use rsrpc_tests::harness::{TestServer, frame, server_with, text};
 use rsrpc_tests::tools;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -25,11 +23,6 @@ const PATIENCE: Duration = Duration::from_secs(10);
 /// What a call cut by the drain deadline ends with.
 const CUT_MESSAGE: &str = "server shutting down: drain deadline passed";
 
-/// A server of a fresh echo service, built on `builder`.
-async fn start(builder: Server) -> TestServer {
-    TestServer::start_with(builder, EchoService::default(), ServiceConfig::default()).await
-}
-
 /// A gRPC frame holding `request`.
 fn message(request: &EchoRequest) -> bytes::Bytes {
     frame(false, &request.encode_to_vec())
@@ -37,7 +30,7 @@ fn message(request: &EchoRequest) -> bytes::Bytes {
 
 #[tokio::test]
 async fn http2_two_phase_goaway_keeps_streams_in_flight_and_ignores_later_ones() {
-    let mut running = start(Server::builder()).await;
+    let mut running = server_with(Server::builder()).await;
     let mut connection = RawConnection::open(running.addr, &[]).await;
     // Stream 1: a bidi call whose request stays open until the test ends it.
     let mut open_call = h2_raw::frame(
@@ -117,7 +110,7 @@ async fn read_to_close(stream: &mut TcpStream) -> String {
 
 #[tokio::test]
 async fn a_busy_http1_connection_gets_connection_close_on_its_response() {
-    let mut running = start(Server::builder()).await;
+    let mut running = server_with(Server::builder()).await;
     let mut stream = TcpStream::connect(running.addr).await.unwrap();
     let slow = message(&EchoRequest {
         sleep_ms: 500,
@@ -153,7 +146,7 @@ fn assert_cut(ended: Result<impl std::fmt::Debug, Status>) {
 
 /// A server whose drain deadline is half a second.
 async fn short_drain() -> TestServer {
-    start(Server::builder().graceful_shutdown_timeout(Duration::from_millis(500))).await
+    server_with(Server::builder().graceful_shutdown_timeout(Duration::from_millis(500))).await
 }
 
 /// A bidi call whose response has started and that outlives the drain deadline, on
@@ -275,7 +268,7 @@ impl H2loadCounts {
 async fn under_h2load_every_call_the_server_accepted_completes() {
     const CALLS: u64 = 1_000_000;
     let h2load = tools::h2load();
-    let mut running = start(Server::builder()).await;
+    let mut running = server_with(Server::builder()).await;
     let service = running.service.clone();
     let body = tempfile::NamedTempFile::new().unwrap();
     // A few milliseconds each, so that many calls are in flight at the shutdown.

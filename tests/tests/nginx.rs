@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use rsrpc::client::BackoffConfig;
 use rsrpc::{Channel, Code, Request};
 use rsrpc_tests::e2e::EchoRequest;
 use rsrpc_tests::e2e::echo_client::EchoClient;
@@ -124,19 +123,12 @@ async fn the_client_heals_when_nginx_restarts_under_load() {
     let addr = nginx.addr();
     let channel = Channel::builder(nginx.url())
         .unwrap()
-        .backoff(BackoffConfig::default().max_delay(Duration::from_millis(500)))
+        .backoff(recovery::capped_backoff())
         .connect()
         .await
         .unwrap();
     let client = EchoClient::new(channel);
-    let call = move || {
-        let client = client.clone();
-        async move {
-            let mut request = Request::new(text("load"));
-            request.set_timeout(DEADLINE);
-            client.unary(request).await.map(drop)
-        }
-    };
+    let call = recovery::unary_load(client, DEADLINE);
     let fault = async move {
         nginx.stop();
         tokio::time::sleep(recovery::DOWN_FOR).await;

@@ -7,13 +7,10 @@
 use std::time::Duration;
 
 use prost::Message;
-use rsrpc::server::ServiceConfig;
-use rsrpc::{Code, Request, Server};
-use rsrpc_tests::e2e::EchoRequest;
+use rsrpc::{Code, Server};
 use rsrpc_tests::e2e::echo_client::EchoClient;
-use rsrpc_tests::echo::EchoService;
 use rsrpc_tests::h2_raw::{self, GoAway, Observed, RawConnection};
-use rsrpc_tests::harness::{TestServer, frame, text};
+use rsrpc_tests::harness::{frame, server_with, slow};
 
 /// Long enough for anything that should happen at all.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -21,18 +18,6 @@ const PATIENCE: Duration = Duration::from_secs(10);
 const SHORT: Duration = Duration::from_millis(300);
 /// Comfortably more than [`SHORT`] between two PINGs.
 const SLOWER: Duration = Duration::from_millis(450);
-
-async fn start(builder: Server) -> TestServer {
-    TestServer::start_with(builder, EchoService::default(), ServiceConfig::default()).await
-}
-
-/// A unary call that the handler answers after `sleep`.
-fn slow(sleep: Duration) -> Request<EchoRequest> {
-    Request::new(EchoRequest {
-        sleep_ms: u32::try_from(sleep.as_millis()).unwrap(),
-        ..text("slow")
-    })
-}
 
 /// The GOAWAY a client that PINGed too often gets.
 fn too_many_pings(last_stream: u32) -> GoAway {
@@ -67,7 +52,7 @@ async fn start_call(connection: &mut RawConnection, stream: u32, sleep: Duration
 
 #[tokio::test]
 async fn the_third_ping_sooner_than_min_time_gets_goaway_too_many_pings() {
-    let server = start(
+    let server = server_with(
         Server::builder()
             .http2_keepalive_min_time(PATIENCE)
             .http2_keepalive_permit_without_stream(true),
@@ -83,7 +68,7 @@ async fn the_third_ping_sooner_than_min_time_gets_goaway_too_many_pings() {
 
 #[tokio::test]
 async fn pings_min_time_apart_are_left_alone() {
-    let server = start(
+    let server = server_with(
         Server::builder()
             .http2_keepalive_min_time(SHORT)
             .http2_keepalive_permit_without_stream(true),
@@ -96,7 +81,7 @@ async fn pings_min_time_apart_are_left_alone() {
 
 #[tokio::test]
 async fn with_no_call_open_pings_are_strikes_unless_permit_without_stream() {
-    let server = start(Server::builder().http2_keepalive_min_time(SHORT)).await;
+    let server = server_with(Server::builder().http2_keepalive_min_time(SHORT)).await;
     // Slower than min_time, but with no call open: two hours apart are needed.
     let mut idle = RawConnection::open(server.addr, &[]).await;
     answered_pings(&mut idle, 1..4, SLOWER).await;
@@ -115,7 +100,7 @@ async fn with_no_call_open_pings_are_strikes_unless_permit_without_stream() {
 
 #[tokio::test]
 async fn a_response_sent_wipes_the_strikes() {
-    let server = start(
+    let server = server_with(
         Server::builder()
             .http2_keepalive_min_time(PATIENCE)
             .http2_keepalive_permit_without_stream(true),
@@ -136,7 +121,7 @@ async fn a_response_sent_wipes_the_strikes() {
 
 #[tokio::test]
 async fn without_the_policy_a_client_may_ping_as_often_as_it_likes() {
-    let server = start(Server::builder()).await;
+    let server = server_with(Server::builder()).await;
     let mut connection = RawConnection::open(server.addr, &[]).await;
     answered_pings(&mut connection, 1..21, Duration::ZERO).await;
     assert!(connection.observed().goaways.is_empty());
@@ -144,7 +129,7 @@ async fn without_the_policy_a_client_may_ping_as_often_as_it_likes() {
 
 #[tokio::test]
 async fn an_rsrpc_client_keeping_alive_less_often_than_min_time_is_left_alone() {
-    let server = start(Server::builder().http2_keepalive_min_time(SHORT)).await;
+    let server = server_with(Server::builder().http2_keepalive_min_time(SHORT)).await;
     let channel = |interval| {
         rsrpc::Channel::builder(server.url())
             .unwrap()

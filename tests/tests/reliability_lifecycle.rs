@@ -8,10 +8,8 @@ use std::time::{Duration, Instant};
 
 use prost::Message;
 use rsrpc::Server;
-use rsrpc::server::ServiceConfig;
 use rsrpc_tests::e2e::EchoRequest;
-use rsrpc_tests::echo::EchoService;
-use rsrpc_tests::harness::{TestServer, frame, text};
+use rsrpc_tests::harness::{TestServer, frame, server_with, text};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -19,11 +17,6 @@ use tokio::net::TcpStream;
 const PATIENCE: Duration = Duration::from_secs(10);
 /// A timeout short enough for tests to wait out.
 const SHORT: Duration = Duration::from_millis(300);
-
-/// A server of a fresh echo service, built on `builder`.
-async fn start(builder: Server) -> TestServer {
-    TestServer::start_with(builder, EchoService::default(), ServiceConfig::default()).await
-}
 
 /// Reads until the server closes the connection; fails if it stays open past `bound`.
 async fn read_until_closed(stream: &mut TcpStream, bound: Duration) -> String {
@@ -78,7 +71,7 @@ async fn assert_serves(running: &TestServer) {
 
 #[tokio::test]
 async fn a_silent_connection_is_closed_by_the_header_read_timeout() {
-    let running = start(Server::builder().header_read_timeout(SHORT)).await;
+    let running = server_with(Server::builder().header_read_timeout(SHORT)).await;
     let mut stream = TcpStream::connect(running.addr).await.unwrap();
     assert_eq!(read_until_closed(&mut stream, PATIENCE).await, "");
     assert_serves(&running).await;
@@ -86,7 +79,7 @@ async fn a_silent_connection_is_closed_by_the_header_read_timeout() {
 
 #[tokio::test]
 async fn a_connection_that_stops_inside_the_http2_preface_is_closed() {
-    let running = start(Server::builder().header_read_timeout(SHORT)).await;
+    let running = server_with(Server::builder().header_read_timeout(SHORT)).await;
     let mut stream = TcpStream::connect(running.addr).await.unwrap();
     stream.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
     assert_eq!(read_until_closed(&mut stream, PATIENCE).await, "");
@@ -95,7 +88,7 @@ async fn a_connection_that_stops_inside_the_http2_preface_is_closed() {
 
 #[tokio::test]
 async fn a_half_sent_head_gets_408_and_is_closed() {
-    let running = start(Server::builder().header_read_timeout(SHORT)).await;
+    let running = server_with(Server::builder().header_read_timeout(SHORT)).await;
     let mut stream = TcpStream::connect(running.addr).await.unwrap();
     stream
         .write_all(b"POST /e2e.Echo/Unary HTTP/1.1\r\nhost: t\r\n")
@@ -108,7 +101,7 @@ async fn a_half_sent_head_gets_408_and_is_closed() {
 
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed() {
-    let running = start(Server::builder().http1_idle_timeout(SHORT)).await;
+    let running = server_with(Server::builder().http1_idle_timeout(SHORT)).await;
     let mut stream = one_call_then_idle(running.addr).await;
     assert_eq!(read_until_closed(&mut stream, PATIENCE).await, "");
     assert_serves(&running).await;
@@ -118,7 +111,7 @@ async fn an_idle_keep_alive_connection_is_closed() {
 async fn the_head_timeout_counts_from_the_first_byte_of_each_request() {
     // A second request whose head dribbles in is cut off like the first would be.
     let builder = Server::builder().header_read_timeout(SHORT);
-    let running = start(builder).await;
+    let running = server_with(builder).await;
     let mut stream = one_call_then_idle(running.addr).await;
     stream
         .write_all(b"POST /e2e.Echo/Unary HTTP/1.1\r\n")
@@ -175,7 +168,7 @@ async fn slowloris(addr: SocketAddr) -> Duration {
 #[tokio::test]
 async fn slowloris_connections_are_closed_while_other_clients_keep_their_latency() {
     let timeout = Duration::from_secs(1);
-    let running = start(Server::builder().header_read_timeout(timeout)).await;
+    let running = server_with(Server::builder().header_read_timeout(timeout)).await;
     let before = latencies(&running, 40).await;
     let attackers: Vec<_> = (0..500)
         .map(|_| tokio::spawn(slowloris(running.addr)))
@@ -208,7 +201,7 @@ async fn slowloris_connections_are_closed_while_other_clients_keep_their_latency
 
 #[tokio::test]
 async fn connections_past_max_connections_are_closed_at_once() {
-    let running = start(Server::builder().max_connections(3)).await;
+    let running = server_with(Server::builder().max_connections(3)).await;
     let mut held = Vec::new();
     for _ in 0..3 {
         let stream = TcpStream::connect(running.addr).await.unwrap();
@@ -236,7 +229,7 @@ async fn connections_past_max_connections_are_closed_at_once() {
 
 #[tokio::test]
 async fn max_concurrent_streams_is_advertised_to_http2_clients() {
-    let running = start(Server::builder().max_concurrent_streams(7)).await;
+    let running = server_with(Server::builder().max_concurrent_streams(7)).await;
     let stream = TcpStream::connect(running.addr).await.unwrap();
     let (mut sender, mut connection) = h2::client::handshake(stream).await.unwrap();
     let call = async {
@@ -259,7 +252,7 @@ async fn max_concurrent_streams_is_advertised_to_http2_clients() {
 
 #[tokio::test]
 async fn shutdown_closes_a_silent_connection_at_once() {
-    let mut running = start(Server::builder()).await;
+    let mut running = server_with(Server::builder()).await;
     let mut silent = TcpStream::connect(running.addr).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     running.trigger_shutdown();
@@ -270,7 +263,7 @@ async fn shutdown_closes_a_silent_connection_at_once() {
 
 #[tokio::test]
 async fn shutdown_closes_idle_http1_connections_at_once() {
-    let mut running = start(Server::builder()).await;
+    let mut running = server_with(Server::builder()).await;
     let mut idle = one_call_then_idle(running.addr).await;
     running.trigger_shutdown();
     assert_eq!(read_until_closed(&mut idle, PATIENCE).await, "");
@@ -279,7 +272,7 @@ async fn shutdown_closes_idle_http1_connections_at_once() {
 
 #[tokio::test]
 async fn shutdown_lets_calls_under_way_finish() {
-    let mut running = start(Server::builder()).await;
+    let mut running = server_with(Server::builder()).await;
     let slow = EchoRequest {
         sleep_ms: 500,
         ..text("slow")
@@ -302,7 +295,7 @@ async fn shutdown_lets_calls_under_way_finish() {
 #[tokio::test]
 async fn shutdown_is_bounded_when_an_http2_peer_never_answers() {
     let builder = Server::builder().graceful_shutdown_timeout(Duration::from_secs(1));
-    let mut running = start(builder).await;
+    let mut running = server_with(builder).await;
     let mut mute = TcpStream::connect(running.addr).await.unwrap();
     // The preface and an empty SETTINGS frame; then the peer never reads nor acks.
     mute.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
@@ -316,7 +309,7 @@ async fn shutdown_is_bounded_when_an_http2_peer_never_answers() {
 #[tokio::test]
 async fn shutdown_closes_calls_that_outlast_the_drain() {
     let builder = Server::builder().graceful_shutdown_timeout(Duration::from_millis(500));
-    let mut running = start(builder).await;
+    let mut running = server_with(builder).await;
     let client = running.client().await;
     let endless = EchoRequest {
         sleep_ms: 60_000,
