@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use rsrpc::client::ConnectivityState;
+use rsrpc::client::{BackoffConfig, ConnectivityState};
 use rsrpc::transport::HttpVersion;
 use rsrpc::{Channel, Code, Request};
 use rsrpc_tests::e2e::echo_client::EchoClient;
@@ -218,5 +218,106 @@ async fn recovers_when_the_server_restarts(version: HttpVersion) {
         "{version:?}: first success {took:?} after the server listened again; \
          {failures} of {} calls failed",
         recovery::CALLS
+    );
+}
+
+/// A listener that accepts connections and closes them at once, recording when each
+/// attempt came: a server whose connections always fail.
+struct Refuser {
+    attempts: tokio::sync::mpsc::UnboundedReceiver<Instant>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Refuser {
+    async fn start(addr: SocketAddr) -> Refuser {
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+        let (sender, attempts) = tokio::sync::mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            while let Ok((connection, _)) = listener.accept().await {
+                drop(connection);
+                let _ = sender.send(Instant::now());
+            }
+        });
+        Refuser { attempts, task }
+    }
+
+    async fn next_attempt(&mut self) -> Instant {
+        tokio::time::timeout(PATIENCE, self.attempts.recv())
+            .await
+            .expect("the channel tries again")
+            .unwrap()
+    }
+
+    async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+#[tokio::test]
+async fn the_backoff_starts_over_after_a_successful_connection() {
+    let addr = free_addr();
+    // 100 ms, then 400 ms, 1.6 s, 6.4 s: no jitter, so the waits are exact.
+    let backoff = BackoffConfig::default()
+        .base_delay(Duration::from_millis(100))
+        .multiplier(4.0)
+        .jitter(0.0);
+    let channel = Channel::builder(format!("http://{addr}"))
+        .unwrap()
+        .backoff(backoff)
+        .connect_lazy()
+        .unwrap();
+    let client = EchoClient::new(channel.clone());
+
+    // Three failed attempts grow the backoff to 1.6 s.
+    let mut refuser = Refuser::start(addr).await;
+    let _ = client.unary(text("refused")).await;
+    for _ in 0..3 {
+        refuser.next_attempt().await;
+    }
+    refuser.stop().await;
+    let server = server_on(addr).await;
+    wait_for_state(&channel, ConnectivityState::Ready).await;
+    client.unary(text("up")).await.unwrap();
+
+    // Failing again: the first retry comes 100 ms after the first failure, not 6.4 s.
+    server.kill().await;
+    let mut refuser = Refuser::start(addr).await;
+    let _ = client.unary(text("refused again")).await;
+    let first = refuser.next_attempt().await;
+    let retry = refuser.next_attempt().await;
+    let waited = retry - first;
+    assert!(
+        waited < Duration::from_secs(1),
+        "the backoff did not start over: the retry came after {waited:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_accepts_and_closes_at_once_is_retried_with_backoff() {
+    let addr = free_addr();
+    let mut refuser = Refuser::start(addr).await;
+    let channel = Channel::builder(format!("http://{addr}"))
+        .unwrap()
+        .connect_lazy()
+        .unwrap();
+    let client = EchoClient::new(channel.clone());
+    let status = client.unary(text("refused")).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable);
+    assert!(
+        status.message().contains("HTTP/2 handshake failed"),
+        "{status:?}"
+    );
+    assert_eq!(channel.state(), ConnectivityState::TransientFailure);
+    // Not a connection that counts as made (and resets the backoff): within 1.5 s the
+    // default backoff allows the first attempt and one retry after 1 s ± 20%.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut attempts = 0;
+    while refuser.attempts.try_recv().is_ok() {
+        attempts += 1;
+    }
+    assert!(
+        (1..=2).contains(&attempts),
+        "{attempts} connection attempts in 1.5 s"
     );
 }

@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
+use h2::Ping;
 use h2::client::SendRequest;
 use http_body::Body as _;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, oneshot};
 
 use super::keepalive::{self, CallsInFlight, Keepalive};
 use super::recv_body::RecvBody;
@@ -76,12 +77,34 @@ impl Http2Connection {
             .map_err(|error| Status::unavailable(format!("HTTP/2 handshake failed: {error}")))?;
         let ended = Arc::new(Ended::default());
         let calls = CallsInFlight::default();
-        let pinged = keepalive.zip(connection.ping_pong());
+        let Some(mut ping_pong) = connection.ping_pong() else {
+            return Err(Status::internal(
+                "h2 gave no PING handle for a new connection",
+            ));
+        };
         let (on_end, counted) = (Arc::clone(&ended), calls.clone());
+        let (answered, answer) = oneshot::channel();
         tokio::spawn(async move {
-            let result = match pinged {
+            // Boxed: driven in two phases, first beside the PING, then on its own.
+            let mut connection = Box::pin(connection);
+            // A server that accepts and closes, or does not speak HTTP/2, must fail the
+            // attempt (and so back off) rather than count as connected: the connection
+            // is ready once the server answers a PING, as grpc-go waits for its SETTINGS.
+            let first = tokio::select! {
+                result = &mut connection => Err(match result {
+                    Ok(()) => Status::unavailable("the server closed the connection at once"),
+                    Err(error) => status_from_h2(error),
+                }),
+                pong = ping_pong.ping(Ping::opaque()) => pong.map_err(status_from_h2),
+            };
+            let proved = first.is_ok();
+            if answered.send(first).is_err() || !proved {
+                on_end.set();
+                return;
+            }
+            let result = match keepalive {
                 None => connection.await.map_err(keepalive::Ended::Connection),
-                Some((keepalive, ping_pong)) => {
+                Some(keepalive) => {
                     keepalive::drive(connection, ping_pong, keepalive, counted).await
                 }
             };
@@ -90,11 +113,18 @@ impl Http2Connection {
             }
             on_end.set();
         });
-        Ok(Http2Connection {
-            sender,
-            calls,
-            ended,
-        })
+        match answer.await {
+            Ok(Ok(_)) => Ok(Http2Connection {
+                sender,
+                calls,
+                ended,
+            }),
+            Ok(Err(status)) => Err(Status::unavailable(format!(
+                "HTTP/2 handshake failed: {}",
+                status.message()
+            ))),
+            Err(_) => Err(Status::unavailable("HTTP/2 handshake failed")),
+        }
     }
 
     /// Whether new calls may go on this connection.
