@@ -23,11 +23,14 @@
 //! - `wire`: every `grpc-*` header, the content type, `grpc-timeout`, encoding
 //!   negotiation;
 //! - deadlines, [`Streaming`], the bodies that encode messages, and the server and client
-//!   sides of a call.
+//!   sides of a call;
+//! - retry policies (gRFC A6), their JSON form, and the request replay they need.
 //!
 //! **[`server`] and [`client`]: what users build**
 //! - [`Server`]: the accept loop and the router, which implements the transport's seam;
-//! - [`Channel`] and [`client::Grpc`], which run calls for generated clients.
+//! - [`Channel`] and [`client::Grpc`], which run calls for generated clients: per-address
+//!   subchannels that reconnect with backoff, load balancing, name resolution,
+//!   connectivity states and retries.
 //!
 //! [`codegen`] re-exports what generated code names.
 
