@@ -158,3 +158,40 @@ impl Recovery {
         (recovery, failures)
     }
 }
+
+/// A listener that accepts connections and closes them at once, recording when each
+/// attempt came: a server whose connections always fail.
+pub struct Refuser {
+    /// When each connection attempt came.
+    pub attempts: tokio::sync::mpsc::UnboundedReceiver<Instant>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Refuser {
+    /// Listens on `addr`.
+    pub async fn start(addr: std::net::SocketAddr) -> Refuser {
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+        let (sender, attempts) = tokio::sync::mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            while let Ok((connection, _)) = listener.accept().await {
+                drop(connection);
+                let _ = sender.send(Instant::now());
+            }
+        });
+        Refuser { attempts, task }
+    }
+
+    /// Waits for the next attempt; fails the test if none comes.
+    pub async fn next_attempt(&mut self) -> Instant {
+        tokio::time::timeout(Duration::from_secs(10), self.attempts.recv())
+            .await
+            .expect("the channel tries again")
+            .unwrap()
+    }
+
+    /// Stops listening.
+    pub async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}

@@ -12,7 +12,7 @@ use rsrpc::client::{LoadBalancingPolicy, ResolveFuture, Resolver};
 use rsrpc::{Channel, Status};
 use rsrpc_tests::e2e::echo_client::EchoClient;
 use rsrpc_tests::harness::{TestServer, server_on, text};
-use rsrpc_tests::recovery::quick_backoff;
+use rsrpc_tests::recovery::{Refuser, quick_backoff};
 
 /// Long enough for anything that should happen at all.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -327,4 +327,35 @@ async fn no_call_lost_when_a_server_drains(policy: LoadBalancingPolicy) {
         "calls moved to the second server"
     );
     println!("{policy:?}: {ok} calls, none failed");
+}
+
+#[tokio::test]
+async fn pick_first_stops_trying_other_addresses_once_one_is_ready() {
+    let refused = {
+        let listener = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let mut refuser = Refuser::start(refused).await;
+    let server = server_on("127.0.0.3:0".parse().unwrap()).await;
+    let channel = Channel::balance_list([format!("http://{refused}"), server.url()])
+        .unwrap()
+        .backoff(quick_backoff())
+        .connect()
+        .await
+        .unwrap();
+    let client = EchoClient::new(channel);
+    client.unary(text("second address")).await.unwrap();
+    while refuser.attempts.try_recv().is_ok() {}
+    // The first address would be retried every 200 ms at most; it is not retried.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        refuser.attempts.try_recv().is_err(),
+        "pick_first kept connecting to an address it no longer uses"
+    );
+    // Nor does it switch back when the first address comes up.
+    refuser.stop().await;
+    let first = server_on(refused).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let taken = spread(&client, &[first, server], 20).await;
+    assert_eq!(taken, [0, 20]);
 }

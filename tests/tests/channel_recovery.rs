@@ -12,7 +12,7 @@ use rsrpc::transport::HttpVersion;
 use rsrpc::{Channel, Code, Request};
 use rsrpc_tests::e2e::echo_client::EchoClient;
 use rsrpc_tests::harness::{default_server, server_on, text};
-use rsrpc_tests::recovery::{self, quick_backoff};
+use rsrpc_tests::recovery::{self, Refuser, quick_backoff};
 use tokio::time::Instant;
 
 /// Long enough for anything that should happen at all.
@@ -221,39 +221,6 @@ async fn recovers_when_the_server_restarts(version: HttpVersion) {
     );
 }
 
-/// A listener that accepts connections and closes them at once, recording when each
-/// attempt came: a server whose connections always fail.
-struct Refuser {
-    attempts: tokio::sync::mpsc::UnboundedReceiver<Instant>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Refuser {
-    async fn start(addr: SocketAddr) -> Refuser {
-        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-        let (sender, attempts) = tokio::sync::mpsc::unbounded_channel();
-        let task = tokio::spawn(async move {
-            while let Ok((connection, _)) = listener.accept().await {
-                drop(connection);
-                let _ = sender.send(Instant::now());
-            }
-        });
-        Refuser { attempts, task }
-    }
-
-    async fn next_attempt(&mut self) -> Instant {
-        tokio::time::timeout(PATIENCE, self.attempts.recv())
-            .await
-            .expect("the channel tries again")
-            .unwrap()
-    }
-
-    async fn stop(self) {
-        self.task.abort();
-        let _ = self.task.await;
-    }
-}
-
 #[tokio::test]
 async fn the_backoff_starts_over_after_a_successful_connection() {
     let addr = free_addr();
@@ -279,6 +246,8 @@ async fn the_backoff_starts_over_after_a_successful_connection() {
     let server = server_on(addr).await;
     wait_for_state(&channel, ConnectivityState::Ready).await;
     client.unary(text("up")).await.unwrap();
+    // A connection counts as a success once it has lived the base delay.
+    tokio::time::sleep(Duration::from_millis(200)).await;
 
     // Failing again: the first retry comes 100 ms after the first failure, not 6.4 s.
     server.kill().await;

@@ -89,6 +89,13 @@ impl Backoff {
             .max(min_connect_timeout)
     }
 
+    /// Whether a connection that lasted `lived` counts as a success, after which the
+    /// backoff starts over: one that ends within the first wait does not, so that a
+    /// server that accepts and then closes is retried with backoff, not in a loop.
+    pub(crate) fn counts_as_success(&self, lived: Duration) -> bool {
+        lived >= self.config.base_delay.min(self.config.max_delay)
+    }
+
     /// Waits until the next attempt is due, then schedules the one after it.
     pub(crate) async fn wait(&mut self) {
         tokio::time::sleep_until(self.next_attempt).await;

@@ -24,6 +24,9 @@ pub enum LoadBalancingPolicy {
     RoundRobin,
 }
 
+/// A subchannel's state, its connection when ready, and its last error.
+type Snapshot = (ConnectivityState, Option<Connection>, Option<Status>);
+
 /// The subchannels of an active channel and what the policy makes of them.
 pub(crate) struct Balancer {
     policy: LoadBalancingPolicy,
@@ -38,6 +41,9 @@ pub(crate) struct Balancer {
     last_error: Option<Status>,
     /// Why the target's name did not resolve, if it did not.
     resolution_error: Option<Status>,
+    /// A connection was asked for (`connect_if_idle`, or activation) before there were
+    /// addresses to connect to.
+    connect_requested: bool,
 }
 
 impl Balancer {
@@ -56,6 +62,7 @@ impl Balancer {
             state: ConnectivityState::Connecting,
             last_error: None,
             resolution_error: None,
+            connect_requested: false,
         }
     }
 
@@ -82,6 +89,12 @@ impl Balancer {
             })
             .collect();
         self.resolution_error = None;
+    }
+
+    /// Makes the next refresh connect as a waiting call would, even before the target
+    /// has resolved.
+    pub(crate) fn request_connection(&mut self) {
+        self.connect_requested = true;
     }
 
     /// Records that the target's name failed to resolve.
@@ -130,16 +143,17 @@ impl Balancer {
     /// and starts the connections the policy wants. `demand` says a call is waiting,
     /// which makes an idle pick-first channel connect.
     pub(crate) fn refresh(&mut self, demand: bool) -> ConnectivityState {
-        let snapshots: Vec<_> = self.subchannels.iter().map(Subchannel::snapshot).collect();
+        let demand = demand || self.connect_requested;
+        if !self.subchannels.is_empty() {
+            self.connect_requested = false;
+        }
+        let mut snapshots: Vec<_> = self.subchannels.iter().map(Subchannel::snapshot).collect();
         self.ready = snapshots
             .iter()
             .filter(|(state, _, _)| *state == ConnectivityState::Ready)
             .filter_map(|(_, connection, _)| connection.clone())
             .filter(Connection::is_usable)
             .collect();
-        if self.policy == LoadBalancingPolicy::PickFirst {
-            self.ready.truncate(1);
-        }
         if let Some(error) = snapshots
             .iter()
             .filter(|(state, _, _)| *state == ConnectivityState::TransientFailure)
@@ -147,16 +161,40 @@ impl Balancer {
         {
             self.last_error = Some(error);
         }
+        if self.policy == LoadBalancingPolicy::PickFirst {
+            self.keep_only_the_first_ready(&mut snapshots);
+        }
         self.start_connections(&snapshots, demand);
         self.state = self.aggregate(&snapshots);
         self.state
     }
 
-    fn start_connections(
-        &self,
-        snapshots: &[(ConnectivityState, Option<Connection>, Option<Status>)],
-        demand: bool,
-    ) {
+    /// Pick-first uses one connection: once an address is ready, the others stop
+    /// connecting (or close their connections once their calls end), and the channel
+    /// stays on that address until it fails, as grpc-go's pick_first does.
+    fn keep_only_the_first_ready(&mut self, snapshots: &mut [Snapshot]) {
+        self.ready.truncate(1);
+        let Some(chosen) = self.ready.first() else {
+            return;
+        };
+        for (index, snapshot) in snapshots.iter_mut().enumerate() {
+            let is_chosen = snapshot
+                .1
+                .as_ref()
+                .is_some_and(|connection| connection.same_as(chosen));
+            if !is_chosen && snapshot.0 != ConnectivityState::Idle {
+                let connector = self.subchannels[index].connector().clone();
+                self.subchannels[index] = Subchannel::new(
+                    connector,
+                    Arc::clone(&self.settings),
+                    Arc::clone(&self.changed),
+                );
+                *snapshot = (ConnectivityState::Idle, None, None);
+            }
+        }
+    }
+
+    fn start_connections(&self, snapshots: &[Snapshot], demand: bool) {
         match self.policy {
             LoadBalancingPolicy::RoundRobin => {
                 for (subchannel, (state, _, _)) in self.subchannels.iter().zip(snapshots) {
@@ -183,10 +221,7 @@ impl Balancer {
     /// The channel's state: ready if any address is; in transient failure when every
     /// address failed, and from then on until one is ready again (grpc-go's "sticky"
     /// failure, so that calls keep failing fast while addresses retry).
-    fn aggregate(
-        &self,
-        snapshots: &[(ConnectivityState, Option<Connection>, Option<Status>)],
-    ) -> ConnectivityState {
+    fn aggregate(&self, snapshots: &[Snapshot]) -> ConnectivityState {
         use ConnectivityState::*;
         let any =
             |wanted: ConnectivityState| snapshots.iter().any(|(state, _, _)| *state == wanted);

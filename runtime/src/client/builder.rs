@@ -9,8 +9,9 @@ use tokio::sync::{Notify, watch};
 
 use super::backoff::BackoffConfig;
 use super::balancer::LoadBalancingPolicy;
-use super::channel::{Addresses, Channel, Shared};
+use super::channel::Channel;
 use super::resolver::{Endpoint, Resolver, SystemResolver, Target, TargetKind};
+use super::shared::{Addresses, Shared};
 use super::state::ConnectivityState;
 use super::subchannel::ConnectSettings;
 use crate::boxed::BoxError;
@@ -79,7 +80,8 @@ impl ChannelBuilder {
     /// [`keep_alive_timeout`](Self::keep_alive_timeout): the calls on it then fail with
     /// `UNAVAILABLE` instead of waiting on a dead peer, and the channel reconnects.
     /// Servers may close connections that PING too often (grpc-go's default minimum is
-    /// 5 minutes).
+    /// 5 minutes; a new connection's first PING, which proves the server speaks HTTP/2,
+    /// counts towards it too).
     pub fn http2_keep_alive_interval(mut self, interval: Duration) -> Self {
         self.keep_alive_interval = Some(interval);
         self
@@ -258,6 +260,7 @@ impl ChannelBuilder {
             idle_timeout: self.idle_timeout,
             balancer: std::sync::Mutex::new(None),
             changed: Arc::new(Notify::new()),
+            resolve_now: Arc::new(Notify::new()),
             state: watch::channel(ConnectivityState::Idle).0,
             used: AtomicBool::new(false),
             turn: AtomicUsize::new(0),

@@ -2,6 +2,8 @@
 //! generated clients.
 //!
 //! - `channel`: the channel, which picks a connection for each call;
+//! - `shared`: what the channel's clones share, and the pick of a connection;
+//! - `controller`: its background tasks (state, idleness, name resolution);
 //! - `builder`: its settings;
 //! - `balancer`, `subchannel`: the per-address connections, and the policy over them;
 //! - `resolver`: targets, and DNS resolution;
@@ -12,8 +14,10 @@ mod backoff;
 mod balancer;
 mod builder;
 mod channel;
+mod controller;
 mod resolver;
 mod retry;
+mod shared;
 mod state;
 mod subchannel;
 
@@ -118,7 +122,9 @@ impl Grpc {
         Res: Message + Default,
     {
         let outgoing = self.unary_body(request)?;
-        self.start(outgoing, path).await?.read_single().await
+        let response = self.start(outgoing, path).await?.read_single().await;
+        self.credit_success(&response);
+        response
     }
 
     /// A server-streaming call: one request, a stream of responses.
@@ -131,7 +137,10 @@ impl Grpc {
         Req: Message,
     {
         let outgoing = self.unary_body(request)?;
-        Ok(self.start(outgoing, path).await?.into_streaming())
+        let head = self.start(outgoing, path).await?;
+        // A stream's end is the caller's to read: its response head counts here.
+        self.credit_success(&Ok(()));
+        Ok(head.into_streaming())
     }
 
     /// A client-streaming call: a stream of requests, one response.
@@ -146,7 +155,9 @@ impl Grpc {
         Res: Message + Default,
     {
         let outgoing = self.streaming_body(request);
-        self.start(outgoing, path).await?.read_single().await
+        let response = self.start(outgoing, path).await?.read_single().await;
+        self.credit_success(&response);
+        response
     }
 
     /// A bidirectional-streaming call.
@@ -160,7 +171,18 @@ impl Grpc {
         Req: Message + 'static,
     {
         let outgoing = self.streaming_body(request);
-        Ok(self.start(outgoing, path).await?.into_streaming())
+        let head = self.start(outgoing, path).await?;
+        // A stream's end is the caller's to read: its response head counts here.
+        self.credit_success(&Ok(()));
+        Ok(head.into_streaming())
+    }
+
+    /// Gives the retry throttle its credit for a call that succeeded (gRFC A6: every
+    /// successful call on the channel earns `tokenRatio`).
+    fn credit_success<T>(&self, result: &Result<T, Status>) {
+        if let (Some(retries), Ok(_)) = (self.channel.retries(), result) {
+            retries.succeeded();
+        }
     }
 
     /// Encodes the single request message of a unary or server-streaming call.

@@ -66,8 +66,9 @@ impl ChannelBuilder {
 
     /// Throttles the channel's retries as gRPC's `retryThrottling` does: the channel
     /// holds `max_tokens` tokens (at most 1000); each failure with a retryable code
-    /// costs one, each call that gets a response earns `token_ratio` back, and calls
-    /// are retried only while more than half the tokens are left.
+    /// costs one, each call on the channel that succeeds earns `token_ratio` back (a
+    /// streaming response counts once its headers arrive), and calls are retried only
+    /// while more than half the tokens are left.
     pub fn retry_throttling(mut self, max_tokens: u32, token_ratio: f64) -> Self {
         self.retry.throttling = Some(ThrottlingSettings {
             max_tokens: f64::from(max_tokens),
@@ -117,7 +118,6 @@ impl Grpc {
                         match ResponseHead::check_attempt(response, &self.config.codec, deadline) {
                             Ok(head) => {
                                 replay.commit();
-                                retries.succeeded();
                                 return Ok(head);
                             }
                             Err(HeadFailure::TrailersOnly(status, pushback)) => (status, pushback),

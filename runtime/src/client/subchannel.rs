@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
 
 use super::backoff::{Backoff, BackoffConfig};
 use super::state::ConnectivityState;
@@ -61,6 +62,15 @@ impl Http1Pool {
 }
 
 impl Connection {
+    /// Whether `other` is a handle on the same connection.
+    pub(crate) fn same_as(&self, other: &Connection) -> bool {
+        match (self, other) {
+            (Connection::Http2(a), Connection::Http2(b)) => a.same_as(b),
+            (Connection::Http1(a), Connection::Http1(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
     /// Whether new calls may go on this connection.
     pub(crate) fn is_usable(&self) -> bool {
         match self {
@@ -112,6 +122,9 @@ struct State {
     last_error: Option<Status>,
     /// Whether a task is connecting or watching the connection.
     running: bool,
+    /// The backoff of a connection that ended too soon to count as a success: the next
+    /// attempt waits on it instead of starting over.
+    unfinished_backoff: Option<Backoff>,
 }
 
 impl Subchannel {
@@ -131,6 +144,7 @@ impl Subchannel {
                     connection: None,
                     last_error: None,
                     running: false,
+                    unfinished_backoff: None,
                 }),
                 changed,
                 stopped: AtomicBool::new(false),
@@ -210,7 +224,23 @@ impl Shared {
     /// ends, or the subchannel is dropped. The subchannel is then idle, and the
     /// balancer decides whether to connect again.
     async fn run(self: Arc<Shared>) {
-        let mut backoff = Backoff::start(self.settings.backoff);
+        let resumed = self.lock().unfinished_backoff.take();
+        let mut backoff = match resumed {
+            Some(mut backoff) => {
+                // The last connection ended at once: back off before the next, or a
+                // server that accepts and closes would be reconnected to in a loop.
+                let ended_at_once = self.lock().last_error.clone();
+                if let Some(error) = ended_at_once {
+                    self.fail(error);
+                }
+                tokio::select! {
+                    () = backoff.wait() => {}
+                    () = self.stopped() => return self.finish(),
+                }
+                backoff
+            }
+            None => Backoff::start(self.settings.backoff),
+        };
         loop {
             self.set(ConnectivityState::Connecting, None);
             let timeout = self
@@ -224,9 +254,19 @@ impl Shared {
             match opened {
                 Ok(connection) => {
                     self.set(ConnectivityState::Ready, Some(connection.clone()));
+                    let opened_at = Instant::now();
                     tokio::select! {
                         () = connection.unusable() => {}
                         () = self.stopped() => break,
+                    }
+                    let lived = opened_at.elapsed();
+                    if !backoff.counts_as_success(lived) {
+                        let mut state = self.lock();
+                        state.unfinished_backoff = Some(backoff);
+                        state.last_error = Some(Status::unavailable(format!(
+                            "{} closed the connection {lived:?} after it opened",
+                            self.connector.destination()
+                        )));
                     }
                     break;
                 }
@@ -244,6 +284,11 @@ impl Shared {
                 }
             }
         }
+        self.finish();
+    }
+
+    /// Ends a run: the subchannel is idle (or shut down), and the balancer decides.
+    fn finish(&self) {
         let mut state = self.lock();
         state.running = false;
         state.connection = None;

@@ -127,6 +127,11 @@ impl Http2Connection {
         }
     }
 
+    /// Whether `other` is a handle on the same connection.
+    pub(crate) fn same_as(&self, other: &Http2Connection) -> bool {
+        Arc::ptr_eq(&self.ended, &other.ended)
+    }
+
     /// Whether new calls may go on this connection.
     pub(crate) fn is_usable(&self) -> bool {
         !self.ended.flag.load(Ordering::Acquire)

@@ -133,6 +133,9 @@ pub(crate) struct PolicedIo<I> {
     streams: Arc<OpenStreams>,
     /// The highest stream a client's HEADERS opened: the GOAWAY's last stream id.
     highest_stream: u32,
+    /// Whether h2 sent a GOAWAY of its own (a drain): a later one must not name a
+    /// higher stream (RFC 9113, section 6.8), and h2's is not read, so none is added.
+    h2_went_away: bool,
     state: State,
 }
 
@@ -146,6 +149,7 @@ impl<I> PolicedIo<I> {
             strikes: PingStrikes::new(policy),
             streams,
             highest_stream: 0,
+            h2_went_away: false,
             state: State::Open,
         }
     }
@@ -189,7 +193,8 @@ impl<I> PolicedIo<I> {
             tracing::debug!("closing an HTTP/2 connection whose client sent too many PINGs");
             self.state = State::Calming {
                 goaway: too_many_pings(self.highest_stream),
-                written: 0,
+                // After h2's own GOAWAY, the connection just closes.
+                written: if self.h2_went_away { GOAWAY_LEN } else { 0 },
                 deadline: Box::pin(tokio::time::sleep(GOAWAY_GRACE)),
             };
         }
@@ -198,10 +203,12 @@ impl<I> PolicedIo<I> {
 
     /// Scans bytes h2 wrote.
     fn sent(&mut self, bytes: &[u8]) {
-        let strikes = &mut self.strikes;
+        let (strikes, went_away) = (&mut self.strikes, &mut self.h2_went_away);
         self.outbound.scan(bytes, |head| {
-            if matches!(head.kind, kind::HEADERS | kind::DATA) {
-                strikes.sent();
+            match head.kind {
+                kind::HEADERS | kind::DATA => strikes.sent(),
+                kind::GOAWAY => *went_away = true,
+                _ => {}
             }
             ControlFlow::Continue(())
         });
