@@ -146,8 +146,10 @@ impl ChannelBuilder {
         self
     }
 
-    /// How often a `dns:///` target is resolved again (default 30 s). It is also
-    /// resolved again, at most once a second, while an address fails to connect.
+    /// How often a `dns:///` target is resolved again (default 30 s). It is resolved
+    /// sooner when an address fails to connect, but not within 30 s (or this interval,
+    /// if shorter) of the last lookup; a failed lookup is retried with the connection
+    /// backoff.
     pub fn resolution_interval(mut self, interval: Duration) -> Self {
         self.resolution_interval = interval;
         self
