@@ -89,9 +89,10 @@ impl Backoff {
             .max(min_connect_timeout)
     }
 
-    /// Whether a connection that lasted `lived` counts as a success, after which the
-    /// backoff starts over: one that ends within the first wait does not, so that a
-    /// server that accepts and then closes is retried with backoff, not in a loop.
+    /// Whether a connection that carried no call and lasted `lived` counts as a success,
+    /// after which the backoff starts over: one that ends within the first wait does
+    /// not, so that a server that accepts and then closes is retried with backoff, not
+    /// in a loop. (A connection that carried a call always counts.)
     pub(crate) fn counts_as_success(&self, lived: Duration) -> bool {
         lived >= self.config.base_delay.min(self.config.max_delay)
     }

@@ -44,6 +44,8 @@ pub(crate) enum Connection {
 pub(crate) struct Http1Pool {
     client: Http1Client,
     lost: watch::Sender<bool>,
+    /// Whether a call was ever sent on the pool.
+    carried: AtomicBool,
 }
 
 impl Http1Pool {
@@ -52,6 +54,7 @@ impl Http1Pool {
         &self,
         request: http::Request<Body>,
     ) -> Result<http::Response<IncomingBody>, SendError> {
+        self.carried.store(true, Ordering::Relaxed);
         let result = self.client.send(request).await;
         if result.as_ref().is_err_and(|error| error.unprocessed) {
             // A connection could not be opened: the address is down.
@@ -76,6 +79,14 @@ impl Connection {
         match self {
             Connection::Http2(connection) => connection.is_usable(),
             Connection::Http1(pool) => !*pool.lost.borrow(),
+        }
+    }
+
+    /// Whether it ever carried a call.
+    fn carried_calls(&self) -> bool {
+        match self {
+            Connection::Http2(connection) => connection.carried_calls(),
+            Connection::Http1(pool) => pool.carried.load(Ordering::Relaxed),
         }
     }
 
@@ -260,7 +271,7 @@ impl Shared {
                         () = self.stopped() => break,
                     }
                     let lived = opened_at.elapsed();
-                    if !backoff.counts_as_success(lived) {
+                    if !connection.carried_calls() && !backoff.counts_as_success(lived) {
                         let mut state = self.lock();
                         state.unfinished_backoff = Some(backoff);
                         state.last_error = Some(Status::unavailable(format!(
@@ -329,6 +340,7 @@ impl Shared {
                 Ok(Connection::Http1(Arc::new(Http1Pool {
                     client,
                     lost: watch::channel(false).0,
+                    carried: AtomicBool::new(false),
                 })))
             }
         }

@@ -154,6 +154,11 @@ impl Http2Connection {
         self.calls.any()
     }
 
+    /// Whether the connection ever carried a call.
+    pub(crate) fn carried_calls(&self) -> bool {
+        self.calls.carried()
+    }
+
     /// Sends a request and waits for the response head. Takes the connection by value:
     /// cloning h2's sender takes a lock, and a call's handle is its own clone already.
     pub(crate) async fn send(

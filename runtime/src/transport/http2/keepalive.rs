@@ -7,7 +7,7 @@
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use h2::{Ping, PingPong};
@@ -28,27 +28,40 @@ pub(crate) struct Keepalive {
 
 /// Counts the calls under way on a connection, for keepalive and the channel's idleness.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct CallsInFlight(Arc<AtomicUsize>);
+pub(crate) struct CallsInFlight(Arc<Counts>);
+
+#[derive(Debug, Default)]
+struct Counts {
+    under_way: AtomicUsize,
+    /// Whether any call ever started: a connection that carried one counted as made.
+    carried: AtomicBool,
+}
 
 /// Held by a call from its request until its response ends.
 #[derive(Debug)]
-pub(crate) struct CallGuard(Arc<AtomicUsize>);
+pub(crate) struct CallGuard(Arc<Counts>);
 
 impl CallsInFlight {
     pub(crate) fn start(&self) -> CallGuard {
-        self.0.fetch_add(1, Ordering::AcqRel);
+        self.0.under_way.fetch_add(1, Ordering::AcqRel);
+        self.0.carried.store(true, Ordering::Relaxed);
         CallGuard(Arc::clone(&self.0))
     }
 
     /// Whether any call is under way.
     pub(crate) fn any(&self) -> bool {
-        self.0.load(Ordering::Acquire) > 0
+        self.0.under_way.load(Ordering::Acquire) > 0
+    }
+
+    /// Whether any call ever started.
+    pub(crate) fn carried(&self) -> bool {
+        self.0.carried.load(Ordering::Relaxed)
     }
 }
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.under_way.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
