@@ -16,7 +16,8 @@ use crate::transport::connect::Connector;
 pub enum LoadBalancingPolicy {
     /// Connect to the addresses in order until one succeeds, and send every call there
     /// (the default, as in grpc-go). The next address is tried when the one before
-    /// fails to connect.
+    /// fails to connect; once one is ready the others are dropped, and the channel
+    /// stays on it until it fails, then starts again from the first.
     #[default]
     PickFirst,
     /// Connect to every address, and send calls to the ready ones in turn. An address
