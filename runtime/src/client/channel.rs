@@ -122,7 +122,7 @@ impl Channel {
                 _ => self
                     .connection(wait_for_ready)
                     .await
-                    .map_err(SendError::failed)?,
+                    .map_err(SendError::from)?,
             };
             let sent = match connection {
                 Connection::Http2(connection) => connection.send(request).await,

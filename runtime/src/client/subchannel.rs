@@ -318,20 +318,13 @@ impl Shared {
         let connector = &self.connector;
         match settings.version {
             HttpVersion::Http2 => {
+                // One limit for the connect and the HTTP/2 handshake together.
                 let handshake = async {
-                    let io = connector.connect(timeout).await?;
+                    let io = connector.connect_unbounded().await?;
                     Http2Connection::handshake(io, settings.keepalive).await
                 };
-                let timed_out = || {
-                    Status::unavailable(format!(
-                        "timed out connecting to {} after {timeout:?}",
-                        connector.destination()
-                    ))
-                };
-                tokio::time::timeout(timeout, handshake)
-                    .await
-                    .map_err(|_| timed_out())?
-                    .map(Connection::Http2)
+                let connection = connector.within(timeout, handshake).await?;
+                Ok(Connection::Http2(connection))
             }
             HttpVersion::Http1 => {
                 let client =

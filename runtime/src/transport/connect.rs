@@ -1,5 +1,6 @@
 //! Opening client connections: TCP, then TLS when configured.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -28,8 +29,17 @@ impl Connector {
     /// Connects within `timeout`, and completes the TLS handshake if any; failures are
     /// `UNAVAILABLE`.
     pub(crate) async fn connect(&self, timeout: Duration) -> Result<BoxedIo, Status> {
-        let attempt = tokio::time::timeout(timeout, self.connect_unbounded());
-        attempt.await.map_err(|_| {
+        self.within(timeout, self.connect_unbounded()).await
+    }
+
+    /// Runs `work`, a connection attempt to this server (a connect, with whatever
+    /// handshake follows it), within `timeout`; past it, fails with `UNAVAILABLE`.
+    pub(crate) async fn within<T>(
+        &self,
+        timeout: Duration,
+        work: impl Future<Output = Result<T, Status>>,
+    ) -> Result<T, Status> {
+        tokio::time::timeout(timeout, work).await.map_err(|_| {
             Status::unavailable(format!(
                 "timed out connecting to {} after {timeout:?}",
                 self.destination()
@@ -45,7 +55,8 @@ impl Connector {
         }
     }
 
-    async fn connect_unbounded(&self) -> Result<BoxedIo, Status> {
+    /// Connects, and completes the TLS handshake if any, with no time limit.
+    pub(crate) async fn connect_unbounded(&self) -> Result<BoxedIo, Status> {
         let connected = match self.address {
             Some(address) => TcpStream::connect(address).await,
             None => {

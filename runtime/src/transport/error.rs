@@ -18,11 +18,6 @@ pub(crate) struct SendError {
 }
 
 impl SendError {
-    /// A failure before any connection took the request.
-    pub(crate) fn failed(status: Status) -> SendError {
-        SendError::from(status)
-    }
-
     /// A failure before the request reached the server: it comes back whole.
     pub(crate) fn unsent(status: Status, request: http::Request<Body>) -> SendError {
         SendError {
@@ -33,6 +28,7 @@ impl SendError {
     }
 }
 
+/// A failure before any connection took the request.
 impl From<Status> for SendError {
     fn from(status: Status) -> SendError {
         SendError {
