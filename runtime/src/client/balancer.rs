@@ -45,6 +45,8 @@ pub(crate) struct Balancer {
     /// A connection was asked for (`connect_if_idle`, or activation) before there were
     /// addresses to connect to.
     connect_requested: bool,
+    /// Whether a subchannel was failing at the last refresh, which read them all.
+    any_failing: bool,
 }
 
 impl Balancer {
@@ -64,6 +66,7 @@ impl Balancer {
             last_error: None,
             resolution_error: None,
             connect_requested: false,
+            any_failing: false,
         }
     }
 
@@ -133,11 +136,9 @@ impl Balancer {
             .any(|connection| connection.has_calls())
     }
 
-    /// Whether any subchannel is failing to connect.
+    /// Whether any subchannel was failing to connect at the last refresh.
     pub(crate) fn any_failing(&self) -> bool {
-        self.subchannels
-            .iter()
-            .any(|subchannel| subchannel.snapshot().0 == ConnectivityState::TransientFailure)
+        self.any_failing
     }
 
     /// Reads the subchannels' states: rebuilds the ready list and the channel's state,
@@ -165,6 +166,9 @@ impl Balancer {
         if self.policy == LoadBalancingPolicy::PickFirst {
             self.keep_only_the_first_ready(&mut snapshots);
         }
+        self.any_failing = snapshots
+            .iter()
+            .any(|(state, _, _)| *state == ConnectivityState::TransientFailure);
         self.start_connections(&snapshots, demand);
         self.state = self.aggregate(&snapshots);
         self.state

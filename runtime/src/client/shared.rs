@@ -150,7 +150,7 @@ impl Shared {
             .is_some_and(|active| active.balancer.has_calls())
     }
 
-    /// Whether any address is failing to connect.
+    /// Whether any address was failing to connect at the last refresh.
     pub(crate) fn any_failing(&self) -> bool {
         self.lock()
             .as_ref()
