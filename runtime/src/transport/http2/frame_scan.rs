@@ -165,10 +165,16 @@ pub fn scan(bytes: &[u8], piece: usize, from_client: bool) -> Vec<FrameHead> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn frame(kind: u8, flags: u8, stream_id: u32, payload: &[u8]) -> Vec<u8> {
+    /// A frame's bytes: its header, then `payload`.
+    pub(in crate::transport::http2) fn frame(
+        kind: u8,
+        flags: u8,
+        stream_id: u32,
+        payload: &[u8],
+    ) -> Vec<u8> {
         let head = FrameHead {
             len: payload.len() as u32,
             kind,

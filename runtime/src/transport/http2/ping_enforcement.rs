@@ -511,6 +511,7 @@ impl AsyncWrite for Socket {
 
 #[cfg(test)]
 mod tests {
+    use super::super::frame_scan::tests::frame;
     use super::*;
 
     const MIN_TIME: Duration = Duration::from_secs(10);
@@ -570,16 +571,6 @@ mod tests {
         // Forgiven, and the count starts over.
         assert_eq!(pings(&mut strikes, &fast, true), [false; 3]);
         assert_eq!(pings(&mut strikes, &fast[..1], true), [true]);
-    }
-
-    fn frame(kind: u8, flags: u8, stream_id: u32, payload: &[u8]) -> Vec<u8> {
-        let head = FrameHead {
-            len: payload.len() as u32,
-            kind,
-            flags,
-            stream_id,
-        };
-        [&head.encode()[..], payload].concat()
     }
 
     fn ping() -> Vec<u8> {
