@@ -12,6 +12,8 @@
 //! - [`codec`]: length-prefixed message framing and compression.
 //! - `boxed`: the boxed error and future types.
 //! - `jitter`: randomised durations for timers that must not fire in step.
+//! - [`interceptor`]: the [`Interceptor`](interceptor::Interceptor) trait, for code that
+//!   runs before every call of a server or a channel.
 //!
 //! **[`transport`]: HTTP, no gRPC**
 //! - the seam the transports call (`service`), the body types ([`Body`] out,
@@ -44,6 +46,7 @@ mod error;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod interceptor;
 mod jitter;
 pub mod metadata;
 mod protocol;

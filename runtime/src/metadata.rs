@@ -161,6 +161,27 @@ impl MetadataMap {
         MetadataMap { headers }
     }
 
+    /// Splits received headers into metadata and the reserved headers, keeping both:
+    /// an interceptor changes the first, the call still needs the second.
+    pub(crate) fn split_reserved(headers: HeaderMap) -> (MetadataMap, HeaderMap) {
+        let mut metadata = HeaderMap::new();
+        let mut reserved = HeaderMap::new();
+        let mut name = None;
+        for (next_name, value) in headers {
+            // `None` repeats the previous name, as HeaderMap iterates its multi-values.
+            if next_name.is_some() {
+                name = next_name;
+            }
+            let Some(name) = name.clone() else { continue };
+            if is_reserved(name.as_str()) {
+                reserved.append(name, value);
+            } else {
+                metadata.append(name, value);
+            }
+        }
+        (MetadataMap { headers: metadata }, reserved)
+    }
+
     /// The entries as HTTP headers (binary values base64-encoded).
     pub fn into_headers(self) -> HeaderMap {
         self.headers

@@ -26,9 +26,8 @@ enum Layer {
 /// The layer of a top-level module; `None` if `name` is not one.
 fn layer_of_module(name: &str) -> Option<Layer> {
     Some(match name {
-        "status" | "metadata" | "request" | "response" | "error" | "boxed" | "codec" | "jitter" => {
-            Layer::Core
-        }
+        "status" | "metadata" | "request" | "response" | "error" | "boxed" | "codec" | "jitter"
+        | "interceptor" => Layer::Core,
         "transport" => Layer::Transport,
         "protocol" => Layer::Protocol,
         "server" | "client" => Layer::ServerAndClient,

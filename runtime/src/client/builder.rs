@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use http::uri::Scheme;
 use tokio::sync::{Notify, watch};
+use tower_service::Service;
 
 use super::backoff::BackoffConfig;
 use super::balancer::LoadBalancingPolicy;
@@ -16,7 +17,9 @@ use super::state::ConnectivityState;
 use super::subchannel::ConnectSettings;
 use crate::boxed::BoxError;
 use crate::error::Error;
+use crate::interceptor::{Interceptor, Interceptors};
 use crate::protocol::retry::RetryConfig;
+use crate::transport::body::Body;
 use crate::transport::connect::{Connector, host_of};
 use crate::transport::http2::keepalive::{DEFAULT_KEEP_ALIVE_TIMEOUT, Keepalive};
 use crate::transport::{ClientTlsConfig, HttpVersion};
@@ -51,7 +54,13 @@ pub struct ChannelBuilder {
     idle_timeout: Option<Duration>,
     /// Set in `retry.rs`.
     pub(super) retry: RetryConfig,
+    interceptors: Interceptors,
+    /// Wrap the channel, outermost first.
+    layers: Vec<Arc<LayerFn>>,
 }
+
+/// Wraps a channel in a layer.
+type LayerFn = dyn Fn(Channel) -> Channel + Send + Sync;
 
 impl ChannelBuilder {
     fn new(target: Target) -> ChannelBuilder {
@@ -72,7 +81,47 @@ impl ChannelBuilder {
             resolution_interval: DEFAULT_RESOLUTION_INTERVAL,
             idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
             retry: RetryConfig::default(),
+            interceptors: Interceptors::default(),
+            layers: Vec::new(),
         }
+    }
+
+    /// Adds an interceptor that runs before every call made through the channel, in the
+    /// order added. See [`Interceptor`] for what it can do; the extensions it sets reach
+    /// the channel's layers as the HTTP request's. A channel without interceptors does
+    /// no work for them.
+    pub fn interceptor(mut self, interceptor: impl Interceptor) -> Self {
+        self.interceptors = self.interceptors.with(interceptor);
+        self
+    }
+
+    /// Sends every call through a tower layer, such as `tower::timeout::TimeoutLayer`,
+    /// `tower::limit::ConcurrencyLimitLayer` or `tower_http::trace::TraceLayer`. Layers
+    /// added first are outermost, as in `tower::ServiceBuilder`.
+    ///
+    /// The layer wraps a [`Channel`], itself a tower service of HTTP requests. Its errors
+    /// become statuses: a [`Status`](crate::Status) as it is, `tower::timeout`'s
+    /// `DEADLINE_EXCEEDED`, `tower::load_shed`'s `RESOURCE_EXHAUSTED`. Calls through
+    /// layers keep every guarantee of the channel but one: a request the server refused
+    /// unprocessed is not sent again (transparent retry), since the layers have it.
+    pub fn layer<L, S, B>(mut self, layer: L) -> Self
+    where
+        L: tower_layer::Layer<Channel, Service = S> + Send + Sync + 'static,
+        S: Service<http::Request<Body>, Response = http::Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send,
+        B: http_body::Body + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.layers.push(Arc::new(move |channel: Channel| {
+            let service = layer.layer(channel.clone());
+            channel.layered(service)
+        }));
+        self
     }
 
     /// Over HTTP/2, PINGs each connection every `interval` (default: never, as tonic),
@@ -253,7 +302,7 @@ impl ChannelBuilder {
             .retry
             .build()
             .map_err(|error| Error::new("invalid retry settings", error))?;
-        Ok(Channel::from_shared(Shared {
+        let channel = Channel::from_shared(Shared {
             scheme,
             authority,
             addresses,
@@ -267,7 +316,10 @@ impl ChannelBuilder {
             used: AtomicBool::new(false),
             turn: AtomicUsize::new(0),
             retries,
-        }))
+            interceptors: self.interceptors,
+        });
+        let layers = self.layers.into_iter().rev();
+        Ok(layers.fold(channel, |channel, layer| layer(channel)))
     }
 }
 

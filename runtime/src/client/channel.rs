@@ -8,6 +8,7 @@
 //! wait while the channel connects, and fail fast once it is in transient failure.
 
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use http::Uri;
 use http::uri::PathAndQuery;
@@ -16,11 +17,16 @@ use super::controller;
 use super::shared::{Pick, Shared};
 use super::state::ConnectivityState;
 use super::subchannel::Connection;
+use tower_service::Service;
+
+use crate::boxed::{BoxError, BoxFuture};
+use crate::interceptor::Interceptors;
 use crate::protocol::retry::Retries;
 use crate::status::Status;
 use crate::transport::body::Body;
 use crate::transport::error::SendError;
 use crate::transport::incoming::IncomingBody;
+use crate::transport::layered::{into_incoming, ready_and_call, status_from_service_error};
 
 /// Attempts of one call on connections that did not take it (closed, or going away)
 /// before it fails: each such attempt retires the connection, so this only bounds a
@@ -35,16 +41,51 @@ const MAX_UNSENT_ATTEMPTS: usize = 8;
 /// Either way the channel reconnects with backoff when connections fail, and tells
 /// its state through [`state`](Channel::state) and
 /// [`wait_for_state_change`](Channel::wait_for_state_change).
+///
+/// A channel is also a tower [`Service`] of HTTP requests, which is what the layers of
+/// [`ChannelBuilder::layer`](super::ChannelBuilder::layer) wrap.
 #[derive(Clone)]
 pub struct Channel {
     shared: Arc<Shared>,
+    /// The layers calls go through, around a clone of this channel without them.
+    layered: Option<Arc<dyn ErasedClient>>,
 }
 
 impl Channel {
     pub(crate) fn from_shared(shared: Shared) -> Channel {
         Channel {
             shared: Arc::new(shared),
+            layered: None,
         }
+    }
+
+    /// This channel, sending its calls through `service` (layers around a clone of it).
+    pub(super) fn layered<S, B>(self, service: S) -> Channel
+    where
+        S: Service<http::Request<Body>, Response = http::Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send,
+        B: http_body::Body + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        Channel {
+            layered: Some(Arc::new(Erased(service))),
+            ..self
+        }
+    }
+
+    /// The interceptors run before every call.
+    pub(crate) fn interceptors(&self) -> &Interceptors {
+        &self.shared.interceptors
+    }
+
+    /// The authority every call names.
+    pub(crate) fn authority(&self) -> &http::uri::Authority {
+        &self.shared.authority
     }
 
     /// The channel's connectivity state. Reading it does not start a connection.
@@ -114,6 +155,12 @@ impl Channel {
         wait_for_ready: bool,
         resend: impl FnOnce() -> Option<http::Request<Body>>,
     ) -> Result<http::Response<IncomingBody>, SendError> {
+        if let Some(layered) = &self.layered {
+            if wait_for_ready {
+                request.extensions_mut().insert(WaitForReady);
+            }
+            return layered.call(request).await.map_err(SendError::from);
+        }
         let mut resend = Some(resend);
         let mut unsent_attempts = 0;
         loop {
@@ -170,6 +217,62 @@ impl Channel {
                 return Err(Status::unavailable("the channel is shut down"));
             }
         }
+    }
+}
+
+/// Marks a request sent through layers as waiting for a ready connection.
+#[derive(Clone, Copy)]
+struct WaitForReady;
+
+impl Service<http::Request<Body>> for Channel {
+    type Response = http::Response<IncomingBody>;
+    type Error = Status;
+    type Future = BoxFuture<Result<http::Response<IncomingBody>, Status>>;
+
+    /// Always ready: a call waits for a connection once sent, until its deadline.
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Status>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let channel = self.clone();
+        Box::pin(async move {
+            let wait_for_ready = request.extensions().get::<WaitForReady>().is_some();
+            let sent = channel.send(request, wait_for_ready, || None).await;
+            sent.map_err(|error| error.status)
+        })
+    }
+}
+
+/// Layers around a channel, with their types erased.
+trait ErasedClient: Send + Sync {
+    fn call(
+        &self,
+        request: http::Request<Body>,
+    ) -> BoxFuture<Result<http::Response<IncomingBody>, Status>>;
+}
+
+struct Erased<S>(S);
+
+impl<S, B> ErasedClient for Erased<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<B>> + Clone + Send + Sync + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send,
+    B: http_body::Body + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    fn call(
+        &self,
+        request: http::Request<Body>,
+    ) -> BoxFuture<Result<http::Response<IncomingBody>, Status>> {
+        let service = self.0.clone();
+        Box::pin(async move {
+            match ready_and_call(service, request).await {
+                Ok(response) => Ok(response.map(into_incoming)),
+                Err(error) => Err(status_from_service_error(error.into())),
+            }
+        })
     }
 }
 

@@ -15,6 +15,7 @@ mod balancer;
 mod builder;
 mod channel;
 mod controller;
+mod intercept;
 mod resolver;
 mod retry;
 mod shared;
@@ -36,6 +37,7 @@ pub use channel::Channel;
 pub use resolver::{ResolveFuture, Resolver, Target};
 pub use state::ConnectivityState;
 
+use self::intercept::{finish, start_watching};
 use crate::codec::encode::FrameEncoder;
 use crate::codec::{CodecSettings, Encoding, EncodingSet};
 use crate::protocol::client_call::{Outgoing, ResponseHead};
@@ -121,9 +123,14 @@ impl Grpc {
         Req: Message,
         Res: Message + Default,
     {
-        let outgoing = self.unary_body(request)?;
-        let response = self.start(outgoing, path).await?.read_single().await;
+        let mut outgoing = self.unary_body(request)?;
+        let watch = start_watching(&self.channel, &mut outgoing, path).await?;
+        let response = match self.start(outgoing, path).await {
+            Ok(head) => head.read_single().await,
+            Err(status) => Err(status),
+        };
         self.credit_success(&response);
+        finish(watch, &response);
         response
     }
 
@@ -137,10 +144,7 @@ impl Grpc {
         Req: Message,
     {
         let outgoing = self.unary_body(request)?;
-        let head = self.start(outgoing, path).await?;
-        // A stream's end is the caller's to read: its response head counts here.
-        self.credit_success(&Ok(()));
-        Ok(head.into_streaming())
+        self.start_streaming(outgoing, path).await
     }
 
     /// A client-streaming call: a stream of requests, one response.
@@ -154,9 +158,14 @@ impl Grpc {
         Req: Message + 'static,
         Res: Message + Default,
     {
-        let outgoing = self.streaming_body(request);
-        let response = self.start(outgoing, path).await?.read_single().await;
+        let mut outgoing = self.streaming_body(request);
+        let watch = start_watching(&self.channel, &mut outgoing, path).await?;
+        let response = match self.start(outgoing, path).await {
+            Ok(head) => head.read_single().await,
+            Err(status) => Err(status),
+        };
         self.credit_success(&response);
+        finish(watch, &response);
         response
     }
 
@@ -171,10 +180,30 @@ impl Grpc {
         Req: Message + 'static,
     {
         let outgoing = self.streaming_body(request);
-        let head = self.start(outgoing, path).await?;
+        self.start_streaming(outgoing, path).await
+    }
+
+    /// Starts a call whose responses stream, and waits for the response head.
+    async fn start_streaming<Res>(
+        &self,
+        mut outgoing: Outgoing,
+        path: &'static str,
+    ) -> Result<Response<Streaming<Res>>, Status> {
+        let watch = start_watching(&self.channel, &mut outgoing, path).await?;
+        let head = match self.start(outgoing, path).await {
+            Ok(head) => head,
+            Err(status) => {
+                if let Some(watch) = watch {
+                    watch.finish(&status);
+                }
+                return Err(status);
+            }
+        };
         // A stream's end is the caller's to read: its response head counts here.
         self.credit_success(&Ok(()));
-        Ok(head.into_streaming())
+        Ok(head
+            .into_streaming()
+            .map(|stream| stream.reporting_end(watch)))
     }
 
     /// Gives the retry throttle its credit for a call that succeeded (gRFC A6: every

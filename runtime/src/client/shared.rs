@@ -13,6 +13,7 @@ use super::balancer::{Balancer, LoadBalancingPolicy};
 use super::resolver::Resolver;
 use super::state::ConnectivityState;
 use super::subchannel::{ConnectSettings, Connection};
+use crate::interceptor::Interceptors;
 use crate::protocol::retry::Retries;
 use crate::status::Status;
 use crate::transport::connect::Connector;
@@ -38,6 +39,8 @@ pub(crate) struct Shared {
     pub(crate) turn: AtomicUsize,
     /// Retry policies and throttle; `None` when no call is retried.
     pub(crate) retries: Option<Retries>,
+    /// Run before every call.
+    pub(crate) interceptors: Interceptors,
 }
 
 /// What a channel holds while active; `None` while it is idle.

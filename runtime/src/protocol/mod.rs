@@ -5,6 +5,7 @@
 pub(crate) mod client_call;
 pub(crate) mod deadline;
 pub(crate) mod encode_body;
+pub(crate) mod observe;
 pub(crate) mod replay;
 pub(crate) mod retry;
 pub(crate) mod retry_json;
@@ -13,4 +14,5 @@ pub(crate) mod service_config;
 pub(crate) mod streaming;
 #[cfg(test)]
 mod tests;
+pub(crate) mod trace;
 pub(crate) mod wire;

@@ -14,10 +14,11 @@ use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
 use super::deadline;
+use super::observe::OnFinish;
 use crate::codec::Encoding;
 use crate::codec::decode::{FrameDecoder, decode_message};
 use crate::metadata::MetadataMap;
-use crate::status::{Status, is_ok};
+use crate::status::{Code, Status, is_ok};
 use crate::transport::incoming::IncomingBody;
 
 /// Which side of the call reads the stream: it decides what the end of the body means.
@@ -44,6 +45,8 @@ pub struct Streaming<T> {
     /// On the client, the guard of the call's streamed request: dropping this stream
     /// ends the request, which resets the call.
     _request_guard: Option<oneshot::Sender<()>>,
+    /// On the client, told of the call's final status (interceptors, tracing).
+    on_finish: Option<OnFinish>,
     _message: PhantomData<fn() -> T>,
 }
 
@@ -64,6 +67,7 @@ impl<T> Streaming<T> {
             trailers: None,
             finished: false,
             _request_guard: None,
+            on_finish: None,
             _message: PhantomData,
         }
     }
@@ -71,6 +75,13 @@ impl<T> Streaming<T> {
     /// Ties the request body's guard to this stream's lifetime.
     pub(crate) fn ending_request_on_drop(mut self, guard: Option<oneshot::Sender<()>>) -> Self {
         self._request_guard = guard;
+        self
+    }
+
+    /// Reports the call's final status to `on_finish` once the stream ends (or
+    /// `CANCELLED` if it is dropped first).
+    pub(crate) fn reporting_end(mut self, on_finish: Option<OnFinish>) -> Self {
+        self.on_finish = on_finish;
         self
     }
 
@@ -103,6 +114,9 @@ impl<T> Streaming<T> {
     /// Ends the stream with `status` as its final item.
     fn fail(&mut self, status: Status) -> Poll<Option<Result<T, Status>>> {
         self.finished = true;
+        if let Some(on_finish) = self.on_finish.take() {
+            on_finish.finish(&status);
+        }
         Poll::Ready(Some(Err(status)))
     }
 
@@ -135,6 +149,9 @@ impl<T: Message + Default> Stream for Streaming<T> {
             // refused frame header must never be read as messages. At the end, every
             // complete frame has already been taken from the decoder.
             if this.finished {
+                if let Some(on_finish) = this.on_finish.take() {
+                    on_finish.finish(&Status::new(Code::Ok, ""));
+                }
                 return Poll::Ready(None);
             }
             match this

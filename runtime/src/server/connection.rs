@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 
-use super::router::Router;
+use super::router::{Router, Routes};
+use crate::request::Peer;
 use crate::transport::io::BoxedIo;
 use crate::transport::limits::ConnectionLimits;
 use crate::transport::shutdown::Shutdown;
@@ -14,8 +15,8 @@ use crate::transport::{ServerTlsConfig, serve_connection, tls};
 
 /// An accepted connection and what serving it needs.
 pub(super) struct Connection<A> {
-    /// The server's router, made this connection's once its peer is known.
-    pub(super) router: Router,
+    /// The server's routes, given this connection's peer once it is known.
+    pub(super) routes: Routes,
     /// The client's address.
     pub(super) remote_addr: SocketAddr,
     pub(super) tls: Option<ServerTlsConfig>,
@@ -45,7 +46,7 @@ impl<A: Send + 'static> Connection<A> {
                 Box::new(stream)
             }
         };
-        let router = self.router.for_connection(self.remote_addr, certs);
+        let router = Router::new(self.routes, Peer::new(self.remote_addr, certs));
         serve_connection(io, router, self.limits, self.shutdown, self.alive).await;
     }
 }

@@ -1,8 +1,10 @@
 //! The server side: [`Server`] accepts connections and routes calls to generated services.
 
 mod connection;
+mod intercept;
 mod router;
 mod signal;
+mod trace;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -19,11 +21,16 @@ pub use crate::protocol::server_call::{
 };
 pub use crate::protocol::service_config::ServiceConfig;
 pub use crate::transport::incoming::IncomingBody;
+pub use intercept::InterceptedService;
+pub use router::Routes;
 pub use signal::shutdown_signal;
 
 use self::connection::Connection;
-use self::router::{Route, RouteFuture, Router};
+use self::intercept::intercept_call;
+use self::router::{ErasedService, Route, RouteFuture, erase};
+use crate::boxed::BoxError;
 use crate::error::Error;
+use crate::interceptor::{Interceptor, Interceptors};
 use crate::transport::ServerTlsConfig;
 use crate::transport::body::Body;
 use crate::transport::limits::ConnectionLimits;
@@ -61,6 +68,10 @@ pub trait NamedService {
 /// methods below name each one and its default.
 pub struct Server {
     services: Vec<(&'static str, RouteBuilder)>,
+    interceptors: Interceptors,
+    /// Wraps the routes in the layers, outermost first.
+    layers: Vec<LayerFn>,
+    fallback: Option<Arc<dyn ErasedService>>,
     defaults: ServiceConfig,
     tls: Option<ServerTlsConfig>,
     limits: ConnectionLimits,
@@ -73,6 +84,9 @@ impl Default for Server {
     fn default() -> Server {
         Server {
             services: Vec::new(),
+            interceptors: Interceptors::default(),
+            layers: Vec::new(),
+            fallback: None,
             defaults: ServiceConfig::default(),
             tls: None,
             limits: ConnectionLimits::default(),
@@ -85,6 +99,9 @@ impl Default for Server {
 
 /// Makes a service's route once the server's defaults are final.
 type RouteBuilder = Box<dyn FnOnce(&ServiceConfig) -> Route + Send>;
+
+/// Wraps routes in a layer.
+type LayerFn = Box<dyn FnOnce(Routes) -> Routes + Send>;
 
 impl Server {
     /// A server with no services.
@@ -291,6 +308,63 @@ impl Server {
         self
     }
 
+    /// Adds an interceptor that runs before every call to every service of this server,
+    /// in the order added, and before the interceptors of an
+    /// [`InterceptedService`]. See [`Interceptor`] for what it can do.
+    ///
+    /// A server without interceptors does no work for them.
+    pub fn interceptor(mut self, interceptor: impl Interceptor) -> Server {
+        self.interceptors = self.interceptors.with(interceptor);
+        self
+    }
+
+    /// Wraps every request the server receives in a tower layer, such as
+    /// `tower::timeout::TimeoutLayer`, `tower::limit::ConcurrencyLimitLayer` or
+    /// `tower_http::trace::TraceLayer`. Layers added first are outermost, as in
+    /// `tower::ServiceBuilder`.
+    ///
+    /// The layer wraps [`Routes`]; what it returns may change the response body type.
+    /// Its errors become statuses: a [`Status`](crate::Status) as it is,
+    /// `tower::timeout`'s `DEADLINE_EXCEEDED`, `tower::load_shed`'s
+    /// `RESOURCE_EXHAUSTED`, any other `INTERNAL`.
+    pub fn layer<L, S, B>(mut self, layer: L) -> Server
+    where
+        L: tower_layer::Layer<Routes, Service = S> + Send + 'static,
+        S: Service<http::Request<IncomingBody>, Response = http::Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send,
+        B: http_body::Body + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.layers.push(Box::new(move |routes| {
+            Routes::layered(erase(layer.layer(routes)))
+        }));
+        self
+    }
+
+    /// Serves requests that are not gRPC and name no added service with `service`: an
+    /// `axum::Router`, for example, to serve REST routes on the gRPC port. gRPC requests
+    /// for unknown services still get `UNIMPLEMENTED`.
+    pub fn fallback_service<S, B>(mut self, service: S) -> Server
+    where
+        S: Service<http::Request<IncomingBody>, Response = http::Response<B>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send,
+        B: http_body::Body + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.fallback = Some(erase(service));
+        self
+    }
+
     /// Binds `addr` and serves until the process ends.
     pub async fn serve(self, addr: SocketAddr) -> Result<(), Error> {
         self.serve_with_shutdown(addr, std::future::pending()).await
@@ -323,17 +397,11 @@ impl Server {
     ///
     /// Each connection speaks HTTP/2 or HTTP/1.1, told apart by its first bytes.
     pub async fn serve_with_listener(
-        self,
+        mut self,
         listener: TcpListener,
         signal: impl Future<Output = ()>,
     ) -> Result<(), Error> {
-        let defaults = self.defaults;
-        let routes = self
-            .services
-            .into_iter()
-            .map(|(name, build)| (name, build(&defaults)))
-            .collect();
-        let router = Router::new(routes);
+        let routes = self.routes();
         let (trigger, shutdown) = shutdown::channel();
         let slots = Arc::new(Semaphore::new(self.max_connections));
         // Every connection task holds a sender; the channel closes when the last ends.
@@ -360,7 +428,7 @@ impl Server {
             };
             let _ = stream.set_nodelay(true);
             let connection = Connection {
-                router: router.clone(),
+                routes: routes.clone(),
                 remote_addr: peer,
                 tls: self.tls.clone(),
                 tls_handshake_timeout: self.tls_handshake_timeout,
@@ -380,6 +448,36 @@ impl Server {
             let _ = all_closed.recv().await;
         }
         Ok(())
+    }
+}
+
+impl Server {
+    /// The routes to every service, behind the server's interceptors and layers.
+    fn routes(&mut self) -> Routes {
+        let defaults = &self.defaults;
+        let interceptors = &self.interceptors;
+        let routes = std::mem::take(&mut self.services)
+            .into_iter()
+            .map(|(name, build)| {
+                let route = build(defaults);
+                if interceptors.is_empty() {
+                    return (name, route);
+                }
+                let route = Arc::new(route);
+                let interceptors = interceptors.clone();
+                let intercepted: Route = Box::new(move |request| {
+                    let route = Arc::clone(&route);
+                    intercept_call(interceptors.clone(), request, move |request| route(request))
+                });
+                (name, intercepted)
+            })
+            .collect();
+        let routes = Routes::new(routes, self.fallback.take());
+        let layers = std::mem::take(&mut self.layers);
+        layers
+            .into_iter()
+            .rev()
+            .fold(routes, |routes, layer| layer(routes))
     }
 }
 

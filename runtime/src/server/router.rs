@@ -1,18 +1,22 @@
 //! Routing requests to the service named in their path: the server's side of the
-//! transport seam.
+//! transport seam. [`Routes`] is also what a server's tower layers wrap.
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::boxed::BoxFuture;
-use crate::protocol::server_call::unimplemented_response;
-use crate::request::{Certificate, Peer};
+use tower_service::Service;
+
+use super::trace;
+use crate::boxed::{BoxError, BoxFuture};
+use crate::protocol::server_call::{status_response, unimplemented_response};
+use crate::protocol::wire::is_grpc_content_type;
+use crate::request::Peer;
 use crate::transport::body::Body;
 use crate::transport::incoming::IncomingBody;
+use crate::transport::layered::{into_body, ready_and_call, status_from_service_error};
 use crate::transport::service::HttpService;
 
 /// The future of a routed call.
@@ -21,34 +25,69 @@ pub(crate) type RouteFuture = BoxFuture<Result<http::Response<Body>, Infallible>
 /// Calls one service.
 pub(crate) type Route = Box<dyn Fn(http::Request<IncomingBody>) -> RouteFuture + Send + Sync>;
 
-/// Dispatches `/{service}/{method}` requests to the services added to a server.
+/// The services of a server, and where other requests go: the tower service that
+/// [`Server::layer`](crate::Server::layer) wraps. Cheap to clone.
+///
+/// A request whose path names an added service goes to it; another gRPC request gets
+/// `UNIMPLEMENTED`, and so does any other request, unless there is a
+/// [fallback service](crate::Server::fallback_service): it takes them.
 #[derive(Clone)]
-pub(crate) struct Router {
-    routes: Arc<[(&'static str, Route)]>,
-    /// The peer of the connection this router serves, given to every request.
-    peer: Peer,
+pub struct Routes {
+    dispatch: Dispatch,
 }
 
-impl Router {
-    /// A router over services keyed by their fully qualified names.
-    pub(crate) fn new(routes: Vec<(&'static str, Route)>) -> Router {
-        Router {
-            routes: routes.into(),
-            peer: Peer::default(),
+#[derive(Clone)]
+enum Dispatch {
+    /// The services themselves.
+    Table(Arc<RouteTable>),
+    /// Layers around them.
+    Layered(Arc<dyn ErasedService>),
+}
+
+struct RouteTable {
+    routes: Vec<(&'static str, Route)>,
+    fallback: Option<Arc<dyn ErasedService>>,
+}
+
+impl Routes {
+    /// Routes over services keyed by their fully qualified names.
+    pub(crate) fn new(
+        routes: Vec<(&'static str, Route)>,
+        fallback: Option<Arc<dyn ErasedService>>,
+    ) -> Routes {
+        Routes {
+            dispatch: Dispatch::Table(Arc::new(RouteTable { routes, fallback })),
         }
     }
 
-    /// This router, for a connection from `remote_addr`, whose client presented `certs`
-    /// over TLS.
-    pub(crate) fn for_connection(
-        &self,
-        remote_addr: SocketAddr,
-        certs: Option<Arc<[Certificate]>>,
-    ) -> Router {
-        Router {
-            routes: Arc::clone(&self.routes),
-            peer: Peer::new(remote_addr, certs),
+    /// `service` (these routes inside layers) as routes.
+    pub(crate) fn layered(service: Arc<dyn ErasedService>) -> Routes {
+        Routes {
+            dispatch: Dispatch::Layered(service),
         }
+    }
+
+    /// Starts serving `request`.
+    fn dispatch(&self, request: http::Request<IncomingBody>) -> RouteFuture {
+        match &self.dispatch {
+            Dispatch::Table(table) => table.dispatch(request),
+            Dispatch::Layered(service) => service.call(request),
+        }
+    }
+}
+
+impl RouteTable {
+    fn dispatch(&self, request: http::Request<IncomingBody>) -> RouteFuture {
+        if let Some(route) = self.find(request.uri().path()) {
+            return route(request);
+        }
+        if let Some(fallback) = &self.fallback {
+            if !is_grpc_content_type(request.headers().get("content-type")) {
+                return fallback.call(request);
+            }
+        }
+        let response = unimplemented_response(request.uri().path());
+        Box::pin(std::future::ready(Ok(response)))
     }
 
     /// The route of the service a `/{service}/{method}` path names.
@@ -66,21 +105,109 @@ impl Router {
     }
 }
 
+impl<B> Service<http::Request<B>> for Routes
+where
+    B: http_body::Body + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = RouteFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Routes a request that came through the server's layers. A layer may have replaced
+    /// the body; the peer then comes from the extensions.
+    fn call(&mut self, request: http::Request<B>) -> RouteFuture {
+        let (mut parts, body) = request.into_parts();
+        let peer = parts.extensions.remove::<Peer>();
+        let mut body = crate::transport::layered::into_incoming(body);
+        if let Some(peer) = peer {
+            body.set_peer(peer);
+        }
+        self.dispatch(http::Request::from_parts(parts, body))
+    }
+}
+
+/// A tower service with its types erased: layers around the routes, or a fallback.
+pub(crate) trait ErasedService: Send + Sync {
+    fn call(&self, request: http::Request<IncomingBody>) -> RouteFuture;
+}
+
+/// Erases a tower service's types: its body becomes a [`Body`], its errors statuses.
+pub(crate) fn erase<S, B>(service: S) -> Arc<dyn ErasedService>
+where
+    S: Service<http::Request<IncomingBody>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send,
+    B: http_body::Body + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    Arc::new(Erased(service))
+}
+
+struct Erased<S>(S);
+
+impl<S, B> ErasedService for Erased<S>
+where
+    S: Service<http::Request<IncomingBody>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send,
+    B: http_body::Body + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    fn call(&self, request: http::Request<IncomingBody>) -> RouteFuture {
+        let service = self.0.clone();
+        Box::pin(async move {
+            Ok(match ready_and_call(service, request).await {
+                Ok(response) => response.map(into_body),
+                Err(error) => status_response(status_from_service_error(error.into())),
+            })
+        })
+    }
+}
+
+/// Dispatches the requests of one connection to the routes.
+#[derive(Clone)]
+pub(crate) struct Router {
+    routes: Routes,
+    /// The peer of the connection this router serves, given to every request.
+    peer: Peer,
+}
+
+impl Router {
+    /// A router for the connection of `peer`.
+    pub(crate) fn new(routes: Routes, peer: Peer) -> Router {
+        Router { routes, peer }
+    }
+}
+
 impl HttpService for Router {
     type Future = RoutedCall;
 
     /// Routes a request to the service its path names.
     fn call(&self, mut request: http::Request<IncomingBody>) -> RoutedCall {
+        if let Dispatch::Layered(_) = self.routes.dispatch {
+            // A layer may replace the body, and the peer with it.
+            request.extensions_mut().insert(self.peer.clone());
+        }
         // The body carries the peer to the handler: cheaper than an extension per call.
         request.body_mut().set_peer(self.peer.clone());
-        let call = match self.find(request.uri().path()) {
-            Some(route) => route(request),
-            None => {
-                let response = unimplemented_response(request.uri().path());
-                Box::pin(std::future::ready(Ok(response)))
-            }
-        };
-        RoutedCall(call)
+        let span = trace::call_span(&request, &self.peer);
+        if span.is_disabled() {
+            return RoutedCall(self.routes.dispatch(request));
+        }
+        RoutedCall(trace::traced(span, self.routes.dispatch(request)))
     }
 }
 

@@ -81,6 +81,11 @@ impl IncomingBody {
         self.peer = peer;
     }
 
+    /// The peer, for a copy of the request's head.
+    pub(crate) fn peer(&self) -> Peer {
+        self.peer.clone()
+    }
+
     /// Moves the peer out, for the handler's request: its certificates then cost no
     /// second reference count.
     pub(crate) fn take_peer(&mut self) -> Peer {

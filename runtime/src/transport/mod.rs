@@ -12,6 +12,7 @@ pub(crate) mod http2;
 mod http_version;
 pub(crate) mod incoming;
 pub(crate) mod io;
+pub(crate) mod layered;
 pub(crate) mod limits;
 pub(crate) mod service;
 pub(crate) mod shutdown;

@@ -1,0 +1,263 @@
+//! [`Interceptor`]s: async code that runs before every call of a server, a service or a
+//! channel, and is told how each call ended.
+//!
+//! An interceptor sees the call's head as a [`Request<()>`]: it can read and change its
+//! metadata, put typed values into its extensions (on the server, the handler reads them
+//! from its request), or refuse the call with a [`Status`]. [`GrpcMethod`] in the
+//! extensions names the method called. Once the call has ended,
+//! [`Interceptor::finished`] gets its final status and how long it took.
+//!
+//! ```
+//! use rsrpc::interceptor::{FinishedCall, GrpcMethod, Interceptor};
+//! use rsrpc::{Request, Status};
+//!
+//! /// Refuses calls without an `x-tenant` header, and logs every call's outcome.
+//! struct Tenants;
+//!
+//! impl Interceptor for Tenants {
+//!     async fn intercept(&self, request: Request<()>) -> Result<Request<()>, Status> {
+//!         match request.metadata().get("x-tenant") {
+//!             Some(_) => Ok(request),
+//!             None => Err(Status::permission_denied("no tenant")),
+//!         }
+//!     }
+//!
+//!     fn finished(&self, call: &FinishedCall<'_>) {
+//!         println!("{} ended {:?} in {:?}", call.method.path(), call.status.code(), call.elapsed);
+//!     }
+//! }
+//!
+//! // A closure is an interceptor too, with no `finished`.
+//! let stamp = |mut request: Request<()>| async move {
+//!     request.metadata_mut().insert("x-tenant", "blue").map_err(|e| Status::internal(e.to_string()))?;
+//!     Ok(request)
+//! };
+//! # fn is_interceptor(_: impl Interceptor) {}
+//! # is_interceptor(Tenants);
+//! # is_interceptor(stamp);
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::uri::PathAndQuery;
+
+use crate::boxed::BoxFuture;
+use crate::request::Request;
+use crate::status::Status;
+
+/// Code run before each call, with a hook for its end. See the [module docs](self).
+///
+/// Add one to a server with [`Server::interceptor`](crate::Server::interceptor), to one
+/// service with [`InterceptedService`](crate::server::InterceptedService), or to a channel
+/// with [`ChannelBuilder::interceptor`](crate::client::ChannelBuilder::interceptor).
+pub trait Interceptor: Send + Sync + 'static {
+    /// Runs before the call: returns its head, changed or not, or the status to refuse
+    /// it with. A refused call never reaches the handler (on the server) or the network
+    /// (on the client).
+    fn intercept(
+        &self,
+        request: Request<()>,
+    ) -> impl Future<Output = Result<Request<()>, Status>> + Send;
+
+    /// Runs once the call has ended (also when this or a later interceptor refused it),
+    /// with its final status. Does nothing unless overridden.
+    fn finished(&self, call: &FinishedCall<'_>) {
+        let _ = call;
+    }
+}
+
+/// Any async function from request head to request head is an interceptor.
+impl<F, Fut> Interceptor for F
+where
+    F: Fn(Request<()>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Request<()>, Status>> + Send,
+{
+    fn intercept(
+        &self,
+        request: Request<()>,
+    ) -> impl Future<Output = Result<Request<()>, Status>> + Send {
+        self(request)
+    }
+}
+
+/// A call that has ended, as [`Interceptor::finished`] sees it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct FinishedCall<'a> {
+    /// The method called.
+    pub method: &'a GrpcMethod,
+    /// The final status: as sent, on the server; as received (or `CANCELLED` if the
+    /// caller gave up on the response), on the client.
+    pub status: &'a Status,
+    /// From the start of the interceptors to the end of the response.
+    pub elapsed: Duration,
+}
+
+/// The method a call is for, from its `/{service}/{method}` path. Interceptors find it in
+/// the extensions of the request they are given.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct GrpcMethod {
+    path: PathAndQuery,
+}
+
+impl GrpcMethod {
+    pub(crate) fn new(path: PathAndQuery) -> GrpcMethod {
+        GrpcMethod { path }
+    }
+
+    /// The whole path: `/package.Service/Method`.
+    pub fn path(&self) -> &str {
+        self.path.path()
+    }
+
+    /// The fully qualified service name: `package.Service`.
+    pub fn service(&self) -> &str {
+        split_path(self.path()).0
+    }
+
+    /// The method name: `Method`.
+    pub fn method(&self) -> &str {
+        split_path(self.path()).1
+    }
+}
+
+/// The service and method names of a `/{service}/{method}` path.
+pub(crate) fn split_path(path: &str) -> (&str, &str) {
+    let path = path.strip_prefix('/').unwrap_or(path);
+    path.rsplit_once('/').unwrap_or((path, ""))
+}
+
+impl fmt::Debug for GrpcMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("GrpcMethod").field(&self.path()).finish()
+    }
+}
+
+/// An interceptor behind a pointer, callable without knowing its type.
+trait DynInterceptor: Send + Sync {
+    fn intercept(self: Arc<Self>, request: Request<()>) -> BoxFuture<Result<Request<()>, Status>>;
+    fn finished(&self, call: &FinishedCall<'_>);
+}
+
+impl<I: Interceptor> DynInterceptor for I {
+    fn intercept(self: Arc<Self>, request: Request<()>) -> BoxFuture<Result<Request<()>, Status>> {
+        Box::pin(async move { Interceptor::intercept(&*self, request).await })
+    }
+
+    fn finished(&self, call: &FinishedCall<'_>) {
+        Interceptor::finished(self, call);
+    }
+}
+
+/// Interceptors run in the order they were added, each on the head the previous one
+/// returned. Cheap to clone.
+#[derive(Clone, Default)]
+pub(crate) struct Interceptors(Arc<[Arc<dyn DynInterceptor>]>);
+
+/// A call that passed some interceptors: those are told of its end.
+pub(crate) struct Intercepted {
+    interceptors: Interceptors,
+    /// How many interceptors ran (the last of them may have refused the call).
+    ran: usize,
+    method: GrpcMethod,
+    started: tokio::time::Instant,
+}
+
+impl Interceptors {
+    /// These interceptors, then `interceptor`.
+    pub(crate) fn with(&self, interceptor: impl Interceptor) -> Interceptors {
+        let added: Arc<dyn DynInterceptor> = Arc::new(interceptor);
+        Interceptors(self.0.iter().cloned().chain([added]).collect())
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Runs the interceptors on the head of a call to `method`, which they find in its
+    /// extensions. Returns the head to send on, or the status that refused it, with what
+    /// reports the call's end to the interceptors that ran.
+    pub(crate) async fn run(
+        &self,
+        mut request: Request<()>,
+        method: GrpcMethod,
+    ) -> (Result<Request<()>, Status>, Intercepted) {
+        let mut intercepted = Intercepted {
+            interceptors: self.clone(),
+            ran: 0,
+            method,
+            started: tokio::time::Instant::now(),
+        };
+        request.extensions_mut().insert(intercepted.method.clone());
+        for interceptor in self.0.iter() {
+            intercepted.ran += 1;
+            request = match Arc::clone(interceptor).intercept(request).await {
+                Ok(request) => request,
+                Err(status) => return (Err(status), intercepted),
+            };
+        }
+        (Ok(request), intercepted)
+    }
+}
+
+impl Intercepted {
+    /// Tells the interceptors that ran, last first, that the call ended with `status`.
+    pub(crate) fn finish(&self, status: &Status) {
+        let call = FinishedCall {
+            method: &self.method,
+            status,
+            elapsed: self.started.elapsed(),
+        };
+        for interceptor in self.interceptors.0[..self.ran].iter().rev() {
+            interceptor.finished(&call);
+        }
+    }
+}
+
+impl fmt::Debug for Interceptors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Interceptors({})", self.0.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_split_into_service_and_method() {
+        let method = GrpcMethod::new(PathAndQuery::from_static("/pkg.Service/Call"));
+        assert_eq!(method.service(), "pkg.Service");
+        assert_eq!(method.method(), "Call");
+        assert_eq!(method.path(), "/pkg.Service/Call");
+        let odd = GrpcMethod::new(PathAndQuery::from_static("/no-method"));
+        assert_eq!((odd.service(), odd.method()), ("no-method", ""));
+    }
+
+    #[tokio::test]
+    async fn interceptors_run_in_order_and_a_refusal_stops_the_rest() {
+        let tag = |name: &'static str| {
+            move |mut request: Request<()>| async move {
+                request.metadata_mut().append("order", name).unwrap();
+                Ok(request)
+            }
+        };
+        let refuse = |_request: Request<()>| async { Err(Status::unauthenticated("no")) };
+        let method = GrpcMethod::new(PathAndQuery::from_static("/s/m"));
+        let both = Interceptors::default().with(tag("a")).with(tag("b"));
+        let (request, intercepted) = both.run(Request::new(()), method.clone()).await;
+        let request = request.unwrap();
+        let order: Vec<_> = request.metadata().get_all("order").collect();
+        assert_eq!(order, ["a", "b"]);
+        assert_eq!(request.extensions().get::<GrpcMethod>(), Some(&method));
+        assert_eq!(intercepted.ran, 2);
+
+        let refusing = Interceptors::default().with(refuse).with(tag("never"));
+        let (request, intercepted) = refusing.run(Request::new(()), method).await;
+        assert_eq!(request.unwrap_err().code(), crate::Code::Unauthenticated);
+        assert_eq!(intercepted.ran, 1);
+    }
+}

@@ -1,0 +1,35 @@
+//! The `tracing` span of each call the server serves (fields in `protocol::trace`).
+
+use std::convert::Infallible;
+use std::future::Future;
+
+use tokio::time::Instant;
+use tracing::{Instrument, Span};
+
+use crate::boxed::BoxFuture;
+use crate::protocol::observe::{OnFinish, observe_response};
+use crate::protocol::trace::{record_end, server_span};
+use crate::request::Peer;
+use crate::transport::body::Body;
+use crate::transport::incoming::IncomingBody;
+
+/// The span of `request`, from the client at `peer`: disabled (and free) when no
+/// subscriber wants it.
+pub(super) fn call_span(request: &http::Request<IncomingBody>, peer: &Peer) -> Span {
+    server_span(request.uri().path(), peer.addr())
+}
+
+/// `call`, run inside `span`, which records the call's final status and duration.
+pub(super) fn traced<F>(span: Span, call: F) -> BoxFuture<F::Output>
+where
+    F: Future<Output = Result<http::Response<Body>, Infallible>> + Send + 'static,
+{
+    let started = Instant::now();
+    let ended = span.clone();
+    let call = async move {
+        let response = call.await?;
+        let on_finish = OnFinish::new(move |status| record_end(&ended, status, started, true));
+        Ok(observe_response(response, on_finish))
+    };
+    Box::pin(call.instrument(span))
+}

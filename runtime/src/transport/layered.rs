@@ -1,0 +1,108 @@
+//! tower services at the HTTP seam: what user layers (tower, tower-http) wrap around a
+//! server's routes or a channel returns in its own types. Response bodies become rsrpc
+//! bodies and service errors become statuses, with no extra box when a layer keeps the
+//! body type.
+
+use std::any::Any;
+use std::future::poll_fn;
+
+use bytes::Buf;
+use http_body_util::BodyExt;
+use tower_service::Service;
+
+use super::body::Body;
+use super::error::status_from_body_error;
+use super::incoming::IncomingBody;
+use crate::boxed::BoxError;
+use crate::status::Status;
+
+/// Waits until `service` is ready, then calls it.
+pub(crate) async fn ready_and_call<S, R>(
+    mut service: S,
+    request: R,
+) -> Result<S::Response, S::Error>
+where
+    S: Service<R>,
+{
+    poll_fn(|cx| service.poll_ready(cx)).await?;
+    service.call(request).await
+}
+
+/// A response body from a layer as an outbound [`Body`]: rsrpc's own passes as it is.
+pub(crate) fn into_body<B>(body: B) -> Body
+where
+    B: http_body::Body + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let mut slot = Some(body);
+    if let Some(body) = (&mut slot as &mut dyn Any).downcast_mut::<Option<Body>>() {
+        return body.take().unwrap_or_else(Body::empty);
+    }
+    let Some(body) = slot else {
+        return Body::empty();
+    };
+    Body::streaming(
+        body.map_frame(|frame| frame.map_data(|mut data| data.copy_to_bytes(data.remaining())))
+            .map_err(|error| status_from_service_error(error.into())),
+    )
+}
+
+/// A response body from a layer as an [`IncomingBody`]: rsrpc's own passes as it is.
+pub(crate) fn into_incoming<B>(body: B) -> IncomingBody
+where
+    B: http_body::Body + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let mut slot = Some(body);
+    if let Some(body) = (&mut slot as &mut dyn Any).downcast_mut::<Option<IncomingBody>>() {
+        return body.take().unwrap_or_else(IncomingBody::empty);
+    }
+    slot.map_or_else(IncomingBody::empty, IncomingBody::boxed)
+}
+
+/// The status for an error of a user's service or layer: a [`Status`] stays as it is, a
+/// timeout of `tower::timeout` is `DEADLINE_EXCEEDED`, an overload of
+/// `tower::load_shed` is `RESOURCE_EXHAUSTED`, and transport errors map as they do
+/// anywhere in rsrpc.
+pub(crate) fn status_from_service_error(error: BoxError) -> Status {
+    if error.is::<tower::timeout::error::Elapsed>() {
+        return Status::deadline_exceeded(format!("{error} (tower timeout)"));
+    }
+    if error.is::<tower::load_shed::error::Overloaded>() {
+        return Status::resource_exhausted(format!("{error} (tower load shedding)"));
+    }
+    status_from_body_error(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::status::Code;
+
+    #[test]
+    fn rsrpc_bodies_pass_unboxed() {
+        let body = into_body(Body::full(Some(Bytes::from_static(b"x")), None));
+        assert!(body.full_trailers().is_some(), "still a body built whole");
+    }
+
+    #[test]
+    fn tower_errors_map_to_their_codes() {
+        let elapsed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
+        assert_eq!(
+            status_from_service_error(elapsed).code(),
+            Code::DeadlineExceeded
+        );
+        let overloaded: BoxError = Box::new(tower::load_shed::error::Overloaded::new());
+        assert_eq!(
+            status_from_service_error(overloaded).code(),
+            Code::ResourceExhausted
+        );
+        let status: BoxError = Box::new(Status::permission_denied("no"));
+        assert_eq!(
+            status_from_service_error(status).code(),
+            Code::PermissionDenied
+        );
+    }
+}
