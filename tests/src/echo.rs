@@ -20,6 +20,11 @@ use crate::e2e::{EchoReply, EchoRequest};
 /// Details attached to every failure the test service returns.
 pub const DETAILS: &[u8] = b"\x08\x05\x12\x03why";
 
+/// A typed value an interceptor may put into a call's extensions: the unary handler
+/// replies with `"{tag}:{text}"` when it finds one.
+#[derive(Debug, Clone)]
+pub struct EchoTag(pub String);
+
 /// The test service. Clones share their counters.
 #[derive(Debug, Clone, Default)]
 pub struct EchoService {
@@ -100,8 +105,8 @@ fn echo_metadata(from: &MetadataMap, out: &mut MetadataMap, prefix: &str) {
         };
         let name = format!("{prefix}{rest}");
         match value {
-            MetadataValue::Ascii(text) => out.insert(&name, text).unwrap(),
-            MetadataValue::Binary(bytes) => out.insert_bin(&name, bytes).unwrap(),
+            MetadataValue::Ascii(text) => out.append(&name, text).unwrap(),
+            MetadataValue::Binary(bytes) => out.append_bin(&name, bytes).unwrap(),
         }
     }
 }
@@ -145,6 +150,7 @@ impl Echo for EchoService {
         let deadline = request.deadline();
         let peer = request.remote_addr();
         let compressed = request.extensions().get::<Compressed>().is_some();
+        let tag = request.extensions().get::<EchoTag>().cloned();
         let request = request.into_inner();
         tokio::time::sleep(Duration::from_millis(request.sleep_ms.into())).await;
         guard.finish();
@@ -152,6 +158,9 @@ impl Echo for EchoService {
             return Err(failure(&request, &metadata));
         }
         let mut reply = reply(&request);
+        if let Some(EchoTag(tag)) = tag {
+            reply.text = format!("{tag}:{}", reply.text);
+        }
         reply.request_compressed = compressed;
         reply.peer = peer.map(|addr| addr.to_string()).unwrap_or_default();
         if request.report_deadline {
