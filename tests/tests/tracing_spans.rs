@@ -67,11 +67,13 @@ impl Capture {
     /// Waits for the closed span named `name` (`grpc.server` or `grpc.client`).
     async fn closed(&self, name: &str) -> Fields {
         for _ in 0..500 {
-            let closed = self.closed.lock().unwrap();
-            if let Some(fields) = closed.iter().find(|fields| fields["name"] == name) {
-                return fields.clone();
+            let found = (self.closed.lock().unwrap())
+                .iter()
+                .find(|fields| fields["name"] == name)
+                .cloned();
+            if let Some(fields) = found {
+                return fields;
             }
-            drop(closed);
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         panic!("no {name} span closed: {:?}", self.closed.lock().unwrap());
