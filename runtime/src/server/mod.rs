@@ -46,6 +46,11 @@ pub trait NamedService {
     fn inherit_config(&mut self, defaults: &ServiceConfig) {
         let _ = defaults;
     }
+
+    /// Called once when the server's shutdown signal fires, before it drains its
+    /// connections (before the `GOAWAY`s), while clients can still hear from the service:
+    /// the health service reports `NOT_SERVING` here. Does nothing by default.
+    fn on_shutdown(&self) {}
 }
 
 /// A gRPC server: add generated services, then serve them on a socket.
@@ -83,8 +88,11 @@ impl Default for Server {
     }
 }
 
-/// Makes a service's route once the server's defaults are final.
-type RouteBuilder = Box<dyn FnOnce(&ServiceConfig) -> Route + Send>;
+/// Makes a service's route, and its shutdown hook, once the server's defaults are final.
+type RouteBuilder = Box<dyn FnOnce(&ServiceConfig) -> (Route, ShutdownHook) + Send>;
+
+/// Calls a service's [`NamedService::on_shutdown`].
+type ShutdownHook = Box<dyn FnOnce() + Send>;
 
 impl Server {
     /// A server with no services.
@@ -282,9 +290,11 @@ impl Server {
         let build: RouteBuilder = Box::new(move |defaults| {
             let mut service = service;
             service.inherit_config(defaults);
+            let on_shutdown = service.clone();
             // Generated services are always ready and box their own future: calling a
             // clone is all routing takes.
-            Box::new(move |request| service.clone().call(request))
+            let route: Route = Box::new(move |request| service.clone().call(request));
+            (route, Box::new(move || on_shutdown.on_shutdown()))
         });
         self.services.retain(|(name, _)| *name != S::NAME);
         self.services.push((S::NAME, build));
@@ -311,7 +321,8 @@ impl Server {
     /// Serves connections accepted on `listener` until `signal` completes. Then it shuts
     /// down gracefully, and returns once every connection has closed:
     ///
-    /// 1. it stops accepting connections;
+    /// 1. it stops accepting connections, and calls each service's
+    ///    [`NamedService::on_shutdown`];
     /// 2. each HTTP/2 connection gets the two-phase GOAWAY of grpc-go (GOAWAY with the
     ///    last stream id 2^31−1 and a PING; when the PING's answer arrives, GOAWAY with
     ///    the last stream it processed, so that no stream in flight is lost), an idle
@@ -328,11 +339,14 @@ impl Server {
         signal: impl Future<Output = ()>,
     ) -> Result<(), Error> {
         let defaults = self.defaults;
-        let routes = self
+        let (routes, shutdown_hooks): (Vec<_>, Vec<_>) = self
             .services
             .into_iter()
-            .map(|(name, build)| (name, build(&defaults)))
-            .collect();
+            .map(|(name, build)| {
+                let (route, on_shutdown) = build(&defaults);
+                ((name, route), on_shutdown)
+            })
+            .unzip();
         let router = Router::new(routes);
         let (trigger, shutdown) = shutdown::channel();
         let slots = Arc::new(Semaphore::new(self.max_connections));
@@ -371,6 +385,9 @@ impl Server {
             tokio::spawn(connection.serve(stream));
         }
         drop(listener);
+        shutdown_hooks
+            .into_iter()
+            .for_each(|on_shutdown| on_shutdown());
         trigger.advance(Phase::Draining);
         drop(alive);
         let drain = tokio::time::timeout(self.graceful_shutdown_timeout, all_closed.recv());
