@@ -105,3 +105,21 @@ impl HealthReporter {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shutdown_reports_every_service_not_serving_and_ignores_later_changes() {
+        let reporter = HealthReporter::new();
+        reporter.set_service_status("a.A", ServingStatus::Serving);
+        reporter.shut_down();
+        reporter.set_service_status("a.A", ServingStatus::Serving);
+        reporter.set_service_status("b.B", ServingStatus::Serving);
+        reporter.clear_service_status("a.A");
+        assert_eq!(reporter.status(""), Some(ServingStatus::NotServing));
+        assert_eq!(reporter.status("a.A"), Some(ServingStatus::NotServing));
+        assert_eq!(reporter.status("b.B"), None);
+    }
+}
