@@ -1,16 +1,19 @@
-//! Compiles every `.proto` under `proto/corpus/` and `proto/e2e/` with the
-//! rsrpc builder, into one module tree (`protos.rs`).
+//! Compiles every `.proto` under `proto/corpus/`, `proto/e2e/` and the runtime's
+//! `proto/` (the services it bundles, for their clients) with the rsrpc builder,
+//! into one module tree (`protos.rs`).
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 /// Proto roots: each is an include directory, and all its `.proto` files
 /// are compiled.
-const ROOTS: &[&str] = &["proto/corpus", "proto/e2e"];
+const ROOTS: &[&str] = &["proto/corpus", "proto/e2e", "../runtime/proto"];
 
 fn main() -> io::Result<()> {
     // Cargo scans a directory recursively, so added protos rerun this too.
-    println!("cargo:rerun-if-changed=proto");
+    for root in ROOTS {
+        println!("cargo:rerun-if-changed={root}");
+    }
     let roots: Vec<&Path> = ROOTS.iter().map(Path::new).collect();
     let mut protos = Vec::new();
     for root in &roots {

@@ -33,10 +33,14 @@
 //! - [`Channel`] and [`client::Grpc`], which run calls for generated clients: per-address
 //!   subchannels that reconnect with backoff, load balancing, name resolution,
 //!   connectivity states and retries.
+//! - `health` (cargo feature `health`): the `grpc.health.v1.Health` service.
 //!
 //! [`codegen`] re-exports what generated code names.
 
 #![deny(missing_docs)]
+
+// Generated code checked in here (`health`) names the runtime `::rsrpc`, as elsewhere.
+extern crate self as rsrpc;
 
 mod boxed;
 pub mod client;
@@ -46,6 +50,8 @@ mod error;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "health")]
+pub mod health;
 pub mod interceptor;
 mod jitter;
 pub mod metadata;

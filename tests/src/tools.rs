@@ -1,4 +1,4 @@
-//! External programs the tests drive (h2load, nginx): each is installed under the
+//! External programs the tests drive (h2load, nginx, grpc_health_probe): each is installed under the
 //! workspace's `target/` by a script of the repository, which a test runs when the
 //! program is missing. A program that cannot be installed fails the test, loudly.
 
@@ -66,4 +66,13 @@ pub fn h2load() -> PathBuf {
 /// The nginx of `tests/install-nginx`.
 pub fn nginx() -> PathBuf {
     installed("target/tools/nginx/bin/nginx", "-v", "tests/install-nginx")
+}
+
+/// The grpc_health_probe of `tests/install-grpc-health-probe`.
+pub fn grpc_health_probe() -> PathBuf {
+    installed(
+        "target/tools/grpc-health-probe/grpc-health-probe",
+        "-version",
+        "tests/install-grpc-health-probe",
+    )
 }

@@ -107,6 +107,10 @@ impl<S: NamedService> NamedService for InterceptedService<S> {
     fn inherit_config(&mut self, defaults: &ServiceConfig) {
         self.inner.inherit_config(defaults);
     }
+
+    fn on_shutdown(&self) {
+        self.inner.on_shutdown();
+    }
 }
 
 impl<S> Service<http::Request<IncomingBody>> for InterceptedService<S>

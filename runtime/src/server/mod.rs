@@ -53,6 +53,11 @@ pub trait NamedService {
     fn inherit_config(&mut self, defaults: &ServiceConfig) {
         let _ = defaults;
     }
+
+    /// Called once when the server's shutdown signal fires, before it drains its
+    /// connections (before the `GOAWAY`s), while clients can still hear from the service:
+    /// the health service reports `NOT_SERVING` here. Does nothing by default.
+    fn on_shutdown(&self) {}
 }
 
 /// A gRPC server: add generated services, then serve them on a socket.
@@ -97,8 +102,11 @@ impl Default for Server {
     }
 }
 
-/// Makes a service's route once the server's defaults are final.
-type RouteBuilder = Box<dyn FnOnce(&ServiceConfig) -> Route + Send>;
+/// Makes a service's route, and its shutdown hook, once the server's defaults are final.
+type RouteBuilder = Box<dyn FnOnce(&ServiceConfig) -> (Route, ShutdownHook) + Send>;
+
+/// Calls a service's [`NamedService::on_shutdown`].
+type ShutdownHook = Box<dyn FnOnce() + Send>;
 
 /// Wraps routes in a layer.
 type LayerFn = Box<dyn FnOnce(Routes) -> Routes + Send>;
@@ -299,9 +307,11 @@ impl Server {
         let build: RouteBuilder = Box::new(move |defaults| {
             let mut service = service;
             service.inherit_config(defaults);
+            let on_shutdown = service.clone();
             // Generated services are always ready and box their own future: calling a
             // clone is all routing takes.
-            Box::new(move |request| service.clone().call(request))
+            let route: Route = Box::new(move |request| service.clone().call(request));
+            (route, Box::new(move || on_shutdown.on_shutdown()))
         });
         self.services.retain(|(name, _)| *name != S::NAME);
         self.services.push((S::NAME, build));
@@ -385,7 +395,8 @@ impl Server {
     /// Serves connections accepted on `listener` until `signal` completes. Then it shuts
     /// down gracefully, and returns once every connection has closed:
     ///
-    /// 1. it stops accepting connections;
+    /// 1. it stops accepting connections, and calls each service's
+    ///    [`NamedService::on_shutdown`];
     /// 2. each HTTP/2 connection gets the two-phase GOAWAY of grpc-go (GOAWAY with the
     ///    last stream id 2^31−1 and a PING; when the PING's answer arrives, GOAWAY with
     ///    the last stream it processed, so that no stream in flight is lost), an idle
@@ -401,7 +412,7 @@ impl Server {
         listener: TcpListener,
         signal: impl Future<Output = ()>,
     ) -> Result<(), Error> {
-        let routes = self.routes();
+        let (routes, shutdown_hooks) = self.routes();
         let (trigger, shutdown) = shutdown::channel();
         let slots = Arc::new(Semaphore::new(self.max_connections));
         // Every connection task holds a sender; the channel closes when the last ends.
@@ -439,6 +450,9 @@ impl Server {
             tokio::spawn(connection.serve(stream));
         }
         drop(listener);
+        shutdown_hooks
+            .into_iter()
+            .for_each(|on_shutdown| on_shutdown());
         trigger.advance(Phase::Draining);
         drop(alive);
         let drain = tokio::time::timeout(self.graceful_shutdown_timeout, all_closed.recv());
@@ -452,14 +466,17 @@ impl Server {
 }
 
 impl Server {
-    /// The routes to every service, behind the server's interceptors and layers.
-    fn routes(&mut self) -> Routes {
+    /// The routes to every service, behind the server's interceptors and layers, and
+    /// the services' shutdown hooks.
+    fn routes(&mut self) -> (Routes, Vec<ShutdownHook>) {
         let defaults = &self.defaults;
         let interceptors = &self.interceptors;
+        let mut shutdown_hooks = Vec::new();
         let routes = std::mem::take(&mut self.services)
             .into_iter()
             .map(|(name, build)| {
-                let route = build(defaults);
+                let (route, on_shutdown) = build(defaults);
+                shutdown_hooks.push(on_shutdown);
                 if interceptors.is_empty() {
                     return (name, route);
                 }
@@ -473,11 +490,9 @@ impl Server {
             })
             .collect();
         let routes = Routes::new(routes, self.fallback.take());
-        let layers = std::mem::take(&mut self.layers);
-        layers
-            .into_iter()
-            .rev()
-            .fold(routes, |routes, layer| layer(routes))
+        let layers = std::mem::take(&mut self.layers).into_iter().rev();
+        let routes = layers.fold(routes, |routes, layer| layer(routes));
+        (routes, shutdown_hooks)
     }
 }
 

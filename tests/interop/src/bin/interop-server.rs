@@ -1,4 +1,5 @@
-//! The rsrpc interop server: `grpc.testing.TestService`, with the flags of grpc-go's.
+//! The rsrpc interop server: `grpc.testing.TestService`, with the flags of grpc-go's, and
+//! `grpc.health.v1.Health` reporting it `SERVING`.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -47,8 +48,11 @@ async fn run() -> Result<(), String> {
         "interop-server: listening on {}",
         listener.local_addr().map_err(|e| e.to_string())?
     );
+    let (health, health_server) = rsrpc::health::health_reporter();
+    health.set_serving::<TestServiceServer<InteropService>>();
     server
         .add_service(TestServiceServer::new(InteropService))
+        .add_service(health_server)
         .serve_with_listener(listener, rsrpc::server::shutdown_signal())
         .await
         .map_err(|error| error.to_string())?;
