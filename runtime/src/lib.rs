@@ -32,9 +32,13 @@
 //!   subchannels that reconnect with backoff, load balancing, name resolution,
 //!   connectivity states and retries.
 //!
-//! [`codegen`] re-exports what generated code names.
+//! [`codegen`] re-exports what generated code names. With the `reflection` feature,
+//! [`reflection`] (beside `server` and `client`) serves gRPC server reflection.
 
 #![deny(missing_docs)]
+
+// The bundled services' generated code names this crate `::rsrpc`, as users' does.
+extern crate self as rsrpc;
 
 mod boxed;
 pub mod client;
@@ -47,6 +51,8 @@ pub mod fuzzing;
 mod jitter;
 pub mod metadata;
 mod protocol;
+#[cfg(feature = "reflection")]
+pub mod reflection;
 mod request;
 mod response;
 pub mod server;

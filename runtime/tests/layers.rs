@@ -31,7 +31,7 @@ fn layer_of_module(name: &str) -> Option<Layer> {
         }
         "transport" => Layer::Transport,
         "protocol" => Layer::Protocol,
-        "server" | "client" => Layer::ServerAndClient,
+        "server" | "client" | "reflection" => Layer::ServerAndClient,
         "lib" | "codegen" | "fuzzing" => Layer::Facade,
         _ => return None,
     })
