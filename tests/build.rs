@@ -1,5 +1,6 @@
 //! Compiles every `.proto` under `proto/corpus/` and `proto/e2e/` with the
-//! rsrpc builder, into one module tree (`protos.rs`).
+//! rsrpc builder, into one module tree (`protos.rs`), each package with its
+//! descriptor set for server reflection.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ fn main() -> io::Result<()> {
     protos.sort();
     protoc_gen_rsrpc::configure()
         .include_file("protos.rs")
+        .file_descriptor_set(true)
         .compile(&protos, &roots)
 }
 

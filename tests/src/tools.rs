@@ -1,6 +1,6 @@
-//! External programs the tests drive (h2load, nginx): each is installed under the
-//! workspace's `target/` by a script of the repository, which a test runs when the
-//! program is missing. A program that cannot be installed fails the test, loudly.
+//! External programs the tests drive (h2load, nginx, grpcurl, ghz): each is installed
+//! under the workspace's `target/` by a script of the repository, which a test runs when
+//! the program is missing. A program that cannot be installed fails the test, loudly.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -66,4 +66,18 @@ pub fn h2load() -> PathBuf {
 /// The nginx of `tests/install-nginx`.
 pub fn nginx() -> PathBuf {
     installed("target/tools/nginx/bin/nginx", "-v", "tests/install-nginx")
+}
+
+/// The grpcurl of `tests/install-grpcurl`.
+pub fn grpcurl() -> PathBuf {
+    installed(
+        "target/tools/grpcurl/grpcurl",
+        "--version",
+        "tests/install-grpcurl",
+    )
+}
+
+/// The ghz of `tests/install-ghz`.
+pub fn ghz() -> PathBuf {
+    installed("target/tools/ghz/ghz", "--version", "tests/install-ghz")
 }
