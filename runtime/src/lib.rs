@@ -33,7 +33,7 @@
 //!   connectivity states and retries.
 //!
 //! [`codegen`] re-exports what generated code names. With the `reflection` feature,
-//! [`reflection`] (beside `server` and `client`) serves gRPC server reflection.
+//! `reflection` (beside `server` and `client`) serves gRPC server reflection.
 
 #![deny(missing_docs)]
 

@@ -32,14 +32,14 @@ pub use service::ReflectionService;
 
 /// The `grpc.reflection.v1` messages, server and client, generated from
 /// `proto/grpc/reflection/v1/reflection.proto`.
-#[allow(missing_docs, clippy::all)]
+#[allow(missing_docs, clippy::all, rustdoc::invalid_html_tags)]
 pub mod v1 {
     include!("grpc.reflection.v1.rs");
 }
 
 /// The `grpc.reflection.v1alpha` messages, server and client: v1's, under the name older
 /// clients use.
-#[allow(missing_docs, clippy::all)]
+#[allow(missing_docs, clippy::all, rustdoc::invalid_html_tags)]
 pub mod v1alpha {
     include!("grpc.reflection.v1alpha.rs");
 }
