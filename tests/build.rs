@@ -1,6 +1,7 @@
 //! Compiles every `.proto` under `proto/corpus/`, `proto/e2e/` and the runtime's
 //! `proto/` (the services it bundles, for their clients) with the rsrpc builder,
-//! into one module tree (`protos.rs`).
+//! into one module tree (`protos.rs`), each package with its descriptor set for
+//! server reflection.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ fn main() -> io::Result<()> {
     protos.sort();
     protoc_gen_rsrpc::configure()
         .include_file("protos.rs")
+        .file_descriptor_set(true)
         .compile(&protos, &roots)
 }
 

@@ -137,6 +137,14 @@ impl Builder {
         self
     }
 
+    /// Whether to give each package's file a `FILE_DESCRIPTOR_SET` constant,
+    /// the encoded descriptors of its files and all they import, to register
+    /// with `rsrpc::reflection` (default false).
+    pub fn file_descriptor_set(mut self, enabled: bool) -> Self {
+        self.options.file_descriptor_set = enabled;
+        self
+    }
+
     /// Where to write the generated files (default `$OUT_DIR`).
     pub fn out_dir(mut self, path: impl Into<PathBuf>) -> Self {
         self.out_dir = Some(path.into());

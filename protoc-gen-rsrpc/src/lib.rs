@@ -14,8 +14,12 @@
 //! adds a `<service>_server` module (a trait to implement and a router) and
 //! a `<service>_client` module, which refer to the runtime by absolute
 //! paths (`::rsrpc::...`), so that no item named `rsrpc` can shadow it.
+//! With [`Options::file_descriptor_set`], the file also declares
+//! `FILE_DESCRIPTOR_SET`, the package's encoded descriptors, for
+//! `rsrpc::reflection`.
 
 mod builder;
+mod descriptor_set;
 mod generator;
 mod include_file;
 mod names;

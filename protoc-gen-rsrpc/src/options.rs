@@ -44,6 +44,10 @@ pub struct Options {
     pub compile_well_known_types: bool,
     /// Items whose comments are not turned into docs (`disable_comments=PATH`).
     pub disable_comments: Vec<String>,
+    /// Give each package's file a `FILE_DESCRIPTOR_SET` constant: the encoded
+    /// descriptors of the package's files and all they import, for server
+    /// reflection (`file_descriptor_set[=BOOL]`, default false).
+    pub file_descriptor_set: bool,
 }
 
 impl Default for Options {
@@ -62,6 +66,7 @@ impl Default for Options {
             include_file: None,
             compile_well_known_types: false,
             disable_comments: Vec::new(),
+            file_descriptor_set: false,
         }
     }
 }
@@ -192,6 +197,7 @@ impl Options {
             "server" => Slot::Bool(&mut self.server),
             "client" => Slot::Bool(&mut self.client),
             "compile_well_known_types" => Slot::Bool(&mut self.compile_well_known_types),
+            "file_descriptor_set" => Slot::Bool(&mut self.file_descriptor_set),
             "extern_path" => Slot::Pairs(&mut self.extern_paths, EXPECT_EXTERN),
             "type_attribute" => Slot::Pairs(&mut self.type_attributes, EXPECT_ATTRIBUTE),
             "field_attribute" => Slot::Pairs(&mut self.field_attributes, EXPECT_ATTRIBUTE),
@@ -331,7 +337,8 @@ mod tests {
             "extern_path=.a.b=::ab::c,",
             r"type_attribute=.a=#[derive(Eq\, Hash)],field_attribute=M.f=#[deprecated],",
             "enum_attribute=.a.E=#[allow(dead_code)],message_attribute=.=#[non_exhaustive],",
-            "bytes=.,btree_map=.a,boxed=M.f,disable_comments=.a.Svc,include_file=protos.rs",
+            "bytes=.,btree_map=.a,boxed=M.f,disable_comments=.a.Svc,include_file=protos.rs,",
+            "file_descriptor_set",
         ))
         .unwrap();
         let pair = |a: &str, b: &str| vec![(a.to_owned(), b.to_owned())];
@@ -349,6 +356,7 @@ mod tests {
             include_file: Some("protos.rs".to_owned()),
             compile_well_known_types: true,
             disable_comments: vec![".a.Svc".to_owned()],
+            file_descriptor_set: true,
         };
         assert_eq!(options, expected);
     }

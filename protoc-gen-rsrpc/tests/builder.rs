@@ -191,3 +191,16 @@ fn reports_missing_include_directories() {
         "{error}"
     );
 }
+
+#[test]
+fn matches_the_plugin_with_file_descriptor_sets() {
+    let from_plugin = generate_corpus("file_descriptor_set,include_file=protos.rs");
+    assert!(
+        from_plugin["corpus.services.rs"].contains("pub const FILE_DESCRIPTOR_SET: &[u8] = b\""),
+        "no descriptor set in corpus.services.rs"
+    );
+    let builder = protoc_gen_rsrpc::configure()
+        .file_descriptor_set(true)
+        .include_file("protos.rs");
+    assert!(from_plugin == build_corpus(builder));
+}

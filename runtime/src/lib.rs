@@ -35,11 +35,12 @@
 //!   connectivity states and retries.
 //! - `health` (cargo feature `health`): the `grpc.health.v1.Health` service.
 //!
-//! [`codegen`] re-exports what generated code names.
+//! [`codegen`] re-exports what generated code names. With the `reflection` feature,
+//! `reflection` (beside `server` and `client`) serves gRPC server reflection.
 
 #![deny(missing_docs)]
 
-// Generated code checked in here (`health`) names the runtime `::rsrpc`, as elsewhere.
+// The bundled services' generated code names this crate `::rsrpc`, as users' does.
 extern crate self as rsrpc;
 
 mod boxed;
@@ -56,6 +57,8 @@ pub mod interceptor;
 mod jitter;
 pub mod metadata;
 mod protocol;
+#[cfg(feature = "reflection")]
+pub mod reflection;
 mod request;
 mod response;
 pub mod server;

@@ -30,7 +30,7 @@ fn layer_of_module(name: &str) -> Option<Layer> {
         | "interceptor" => Layer::Core,
         "transport" => Layer::Transport,
         "protocol" => Layer::Protocol,
-        "server" | "client" | "health" => Layer::ServerAndClient,
+        "server" | "client" | "health" | "reflection" => Layer::ServerAndClient,
         "lib" | "codegen" | "fuzzing" => Layer::Facade,
         _ => return None,
     })

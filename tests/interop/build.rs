@@ -19,7 +19,10 @@ fn main() -> std::io::Result<()> {
              (`apt-get update && apt-get install -y grpc-proto`)"
         );
     }
-    protoc_gen_rsrpc::configure().compile(&[TEST_PROTO], &[PROTO_ROOT])
+    // The descriptor set lets interop-server answer server reflection.
+    protoc_gen_rsrpc::configure()
+        .file_descriptor_set(true)
+        .compile(&[TEST_PROTO], &[PROTO_ROOT])
 }
 
 /// Installs `grpc-proto` with apt-get, refreshing the package lists if the first try

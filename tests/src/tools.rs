@@ -1,6 +1,7 @@
-//! External programs the tests drive (h2load, nginx, grpc_health_probe): each is installed under the
-//! workspace's `target/` by a script of the repository, which a test runs when the
-//! program is missing. A program that cannot be installed fails the test, loudly.
+//! External programs the tests drive (h2load, nginx, grpc_health_probe, grpcurl, ghz):
+//! each is installed under the workspace's `target/` by a script of the repository,
+//! which a test runs when the program is missing. A program that cannot be installed
+//! fails the test, loudly.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -75,4 +76,18 @@ pub fn grpc_health_probe() -> PathBuf {
         "-version",
         "tests/install-grpc-health-probe",
     )
+}
+
+/// The grpcurl of `tests/install-grpcurl`.
+pub fn grpcurl() -> PathBuf {
+    installed(
+        "target/tools/grpcurl/grpcurl",
+        "--version",
+        "tests/install-grpcurl",
+    )
+}
+
+/// The ghz of `tests/install-ghz`.
+pub fn ghz() -> PathBuf {
+    installed("target/tools/ghz/ghz", "--version", "tests/install-ghz")
 }

@@ -1,50 +1,15 @@
 //! TLS: one port serves HTTP/2 and HTTP/1.1 clients, told apart by ALPN, and clients
 //! verify the server against their trusted roots and the expected name.
 
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use rsrpc::transport::{ClientTlsConfig, HttpVersion, ServerTlsConfig};
 use rsrpc::{Channel, Code, Server};
 use rsrpc_tests::e2e::echo_client::EchoClient;
 use rsrpc_tests::echo::EchoService;
 use rsrpc_tests::harness::{TestServer, text};
 
-/// A test CA, and a server certificate it signed for `localhost` and `*.test.example.com`.
-struct TestPki {
-    ca_pem: String,
-    server_cert_pem: String,
-    server_key_pem: String,
-}
+mod pki;
 
-impl TestPki {
-    fn new() -> TestPki {
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-        let issuer = Issuer::new(ca_params, ca_key);
-        let server_key = KeyPair::generate().unwrap();
-        let names = vec!["localhost".to_owned(), "*.test.example.com".to_owned()];
-        let server_cert = CertificateParams::new(names)
-            .unwrap()
-            .signed_by(&server_key, &issuer)
-            .unwrap();
-        TestPki {
-            ca_pem: ca_cert.pem(),
-            server_cert_pem: server_cert.pem(),
-            server_key_pem: server_key.serialize_pem(),
-        }
-    }
-
-    fn server_tls(&self) -> ServerTlsConfig {
-        ServerTlsConfig::from_pem(&self.server_cert_pem, &self.server_key_pem).unwrap()
-    }
-
-    fn client_tls(&self) -> ClientTlsConfig {
-        ClientTlsConfig::new()
-            .ca_certificate_pem(&self.ca_pem)
-            .unwrap()
-    }
-}
+use pki::TestPki;
 
 async fn tls_server(pki: &TestPki) -> TestServer {
     let server = Server::builder().tls_config(pki.server_tls());

@@ -185,3 +185,36 @@ pub mod health_server {
         }
     }
 }
+/// The encoded `google.protobuf.FileDescriptorSet` of this package's files and
+/// all they import, to register with server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = b"\
+\x0a\xeb\x11\x0a\x1bgrpc/health/v1/health.proto\x12\x0egrpc.health.v1\".\x0a\x12HealthCheckReque\
+st\x12\x18\x0a\x07service\x18\x01 \x01(\x09R\x07service\"\xb1\x01\x0a\x13HealthCheckResponse\x12\
+I\x0a\x06status\x18\x01 \x01(\x0e21.grpc.health.v1.HealthCheckResponse.ServingStatusR\x06status\"\
+O\x0a\x0dServingStatus\x12\x0b\x0a\x07UNKNOWN\x10\x00\x12\x0b\x0a\x07SERVING\x10\x01\x12\x0f\x0a\
+\x0bNOT_SERVING\x10\x02\x12\x13\x0a\x0fSERVICE_UNKNOWN\x10\x032\xae\x01\x0a\x06Health\x12P\x0a\x05\
+Check\x12\".grpc.health.v1.HealthCheckRequest\x1a#.grpc.health.v1.HealthCheckResponse\x12R\x0a\x05\
+Watch\x12\".grpc.health.v1.HealthCheckRequest\x1a#.grpc.health.v1.HealthCheckResponse0\x01Ba\x0a\
+\x11io.grpc.health.v1B\x0bHealthProtoP\x01Z,google.golang.org/grpc/health/grpc_health_v1\xaa\x02\
+\x0eGrpc.Health.V1J\xbb\x0d\x0a\xc6\x05\x0a\x01\x0c\x12\x03\x11\x00\x122\xb7\x04 Copyright 2015 \
+The gRPC Authors\x0a\x0a Licensed under the Apache License, Version 2.0 (the \"License\");\x0a y\
+ou may not use this file except in compliance with the License.\x0a You may obtain a copy of the\
+\x20License at\x0a\x0a     http://www.apache.org/licenses/LICENSE-2.0\x0a\x0a Unless required by\
+\x20applicable law or agreed to in writing, software\x0a distributed under the License is distri\
+buted on an \"AS IS\" BASIS,\x0a WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or\
+\x20implied.\x0a See the License for the specific language governing permissions and\x0a limitat\
+ions under the License.\x0a2\x81\x01 The canonical version of this proto can be found at\x0a htt\
+ps://github.com/grpc/grpc-proto/blob/master/grpc/health/v1/health.proto\x0a\x0a/\x0a\x06\x04\x01\
+\x04\x00\x02\x03\x12\x03$\x04\x18\"  Used only by the Watch method.\x0a\x0a^\x0a\x04\x06\x00\x02\
+\x00\x12\x03,\x02>\x1aQ If the requested service is unknown, the call will fail with status\x0a \
+NOT_FOUND.\x0a\x0a\xde\x06\x0a\x04\x06\x00\x02\x01\x12\x03=\x02E\x1a\xd0\x06 Performs a watch fo\
+r the serving status of the requested service.\x0a The server will immediately send back a messa\
+ge indicating the current\x0a serving status.  It will then subsequently send a new message when\
+ever\x0a the service's serving status changes.\x0a\x0a If the requested service is unknown when \
+the call is received, the\x0a server will send a message setting the serving status to\x0a SERVI\
+CE_UNKNOWN but will *not* terminate the call.  If at some\x0a future point, the serving status o\
+f the service becomes known, the\x0a server will send a new message with the service's serving s\
+tatus.\x0a\x0a If the call terminates with status UNIMPLEMENTED, then clients\x0a should assume \
+this method is not supported and should not retry the\x0a call.  If the call terminates with any\
+\x20other status (including OK),\x0a clients should retry the call with appropriate exponential \
+backoff.\x0ab\x06proto3";

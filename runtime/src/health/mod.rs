@@ -71,7 +71,7 @@ mod service;
 mod watch;
 
 pub use generated::health_check_response::ServingStatus;
-pub use generated::{HealthCheckRequest, HealthCheckResponse};
+pub use generated::{FILE_DESCRIPTOR_SET, HealthCheckRequest, HealthCheckResponse};
 pub use reporter::HealthReporter;
 pub use service::HealthServer;
 

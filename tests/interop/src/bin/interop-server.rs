@@ -1,5 +1,5 @@
-//! The rsrpc interop server: `grpc.testing.TestService`, with the flags of grpc-go's, and
-//! `grpc.health.v1.Health` reporting it `SERVING`.
+//! The rsrpc interop server: `grpc.testing.TestService` with the flags of grpc-go's,
+//! `grpc.health.v1.Health` reporting it `SERVING`, and server reflection listing both.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -8,6 +8,7 @@ use interop::flags::Flags;
 use interop::grpc::testing::test_service_server::TestServiceServer;
 use interop::server::InteropService;
 use rsrpc::Server;
+use rsrpc::server::NamedService;
 use rsrpc::transport::ServerTlsConfig;
 
 const FLAGS: &[&str] = &["port", "use_tls", "tls_cert_file", "tls_key_file"];
@@ -21,6 +22,15 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Server reflection listing the services served, in both versions, as grpc-go's server.
+fn reflection() -> rsrpc::reflection::Builder {
+    rsrpc::reflection::Builder::configure()
+        .register_encoded_file_descriptor_set(interop::grpc::testing::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(rsrpc::health::FILE_DESCRIPTOR_SET)
+        .with_service_name(<TestServiceServer<InteropService> as NamedService>::NAME)
+        .with_service_name("grpc.health.v1.Health")
 }
 
 async fn run() -> Result<(), String> {
@@ -53,6 +63,12 @@ async fn run() -> Result<(), String> {
     server
         .add_service(TestServiceServer::new(InteropService))
         .add_service(health_server)
+        .add_service(reflection().build_v1().map_err(|error| error.to_string())?)
+        .add_service(
+            reflection()
+                .build_v1alpha()
+                .map_err(|error| error.to_string())?,
+        )
         .serve_with_listener(listener, rsrpc::server::shutdown_signal())
         .await
         .map_err(|error| error.to_string())?;
