@@ -11,6 +11,7 @@ use prost_types::compiler::code_generator_response::{Feature, File};
 use prost_types::compiler::{CodeGeneratorRequest, CodeGeneratorResponse};
 
 use crate::include_file;
+use crate::lints;
 use crate::options::Options;
 use crate::service::RsrpcServiceGenerator;
 
@@ -68,7 +69,10 @@ fn generate_files(request: &CodeGeneratorRequest, options: &Options) -> Result<V
 
     let mut files: Vec<File> = modules
         .iter()
-        .map(|(module, content)| file(file_name(module), with_header(content)))
+        .map(|(module, content)| {
+            let last = module.parts().last().unwrap_or_default();
+            file(file_name(module), lints::tidy(&with_header(content), last))
+        })
         .collect();
     if let Some(name) = &options.include_file {
         let file_names = modules.keys().map(|module| (module, file_name(module)));

@@ -18,6 +18,7 @@
 mod builder;
 mod generator;
 mod include_file;
+mod lints;
 mod names;
 mod options;
 mod params;
