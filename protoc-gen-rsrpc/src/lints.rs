@@ -82,6 +82,7 @@ fn indent_list_continuations(lines: &[&str]) -> Vec<String> {
             after_blank = true;
             verbatim = false;
         } else if fence || verbatim {
+            // Code keeps its indentation.
         } else if after_blank && indent >= items.last().copied().unwrap_or(base) + 4 {
             verbatim = true;
         } else if let Some(text_column) = list_item_text_column(line) {
