@@ -37,6 +37,89 @@
 //!
 //! [`codegen`] re-exports what generated code names. With the `reflection` feature,
 //! `reflection` (beside `server` and `client`) serves gRPC server reflection.
+//!
+//! # Serving and calling
+//!
+//! `protoc-gen-rsrpc` writes a trait to implement and a router per service, and a client;
+//! both are thin layers over [`server`] and [`client`]. Written by hand, a service with one
+//! unary method `greet.Greeter/Greet`, served on a free port and called:
+//!
+//! ```
+//! use std::convert::Infallible;
+//! use std::task::{Context, Poll};
+//!
+//! use rsrpc::codegen::{BoxFuture, Service, http};
+//! use rsrpc::server::{IncomingBody, NamedService, ServiceConfig};
+//! use rsrpc::{Body, Channel, Request, Response, Server, Status};
+//!
+//! /// A message as prost derives it from `message Hello { string text = 1; }`.
+//! #[derive(Clone, PartialEq, prost::Message)]
+//! struct Hello {
+//!     #[prost(string, tag = "1")]
+//!     text: String,
+//! }
+//!
+//! /// What a generated server does: route each method's path to its handler.
+//! #[derive(Clone)]
+//! struct Greeter;
+//!
+//! impl NamedService for Greeter {
+//!     const NAME: &'static str = "greet.Greeter";
+//! }
+//!
+//! impl Service<http::Request<IncomingBody>> for Greeter {
+//!     type Response = http::Response<Body>;
+//!     type Error = Infallible;
+//!     type Future = BoxFuture<Result<Self::Response, Infallible>>;
+//!
+//!     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+//!         Poll::Ready(Ok(()))
+//!     }
+//!
+//!     fn call(&mut self, request: http::Request<IncomingBody>) -> Self::Future {
+//!         match request.uri().path() {
+//!             "/greet.Greeter/Greet" => Box::pin(rsrpc::server::unary(
+//!                 request,
+//!                 ServiceConfig::default(),
+//!                 |request: Request<Hello>| async move {
+//!                     let name = request.into_inner().text;
+//!                     if name.is_empty() {
+//!                         return Err(Status::invalid_argument("no name"));
+//!                     }
+//!                     Ok(Response::new(Hello { text: format!("Hello {name}!") }))
+//!                 },
+//!             )),
+//!             _ => Box::pin(rsrpc::server::unimplemented(request)),
+//!         }
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let url = format!("http://{}", listener.local_addr()?);
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let server = tokio::spawn(
+//!     Server::builder()
+//!         .add_service(Greeter)
+//!         .serve_with_listener(listener, async { stopped.await.unwrap_or(()) }),
+//! );
+//!
+//! // What a generated client does: send each method's message to its path.
+//! let client = rsrpc::client::Grpc::new(Channel::connect(url.as_str()).await?);
+//! let request = Request::new(Hello { text: "rsrpc".into() });
+//! let reply: Response<Hello> = client.unary(request, "/greet.Greeter/Greet").await?;
+//! assert_eq!(reply.into_inner().text, "Hello rsrpc!");
+//!
+//! let empty = Request::new(Hello::default());
+//! let error = client.unary::<_, Hello>(empty, "/greet.Greeter/Greet").await.unwrap_err();
+//! assert_eq!(error.code(), rsrpc::Code::InvalidArgument);
+//!
+//! stop.send(()).unwrap();
+//! server.await??;
+//! # Ok(())
+//! # }
+//! ```
 
 #![deny(missing_docs)]
 

@@ -1,11 +1,12 @@
-//! External programs the tests drive (h2load, nginx, grpc_health_probe, grpcurl, ghz):
-//! each is installed under the workspace's `target/` by a script of the repository,
-//! which a test runs when the program is missing. A program that cannot be installed
-//! fails the test, loudly.
+//! External programs and files the tests use (h2load, nginx, grpc_health_probe, grpcurl,
+//! ghz, buf, Debian's protos): each is installed under the workspace's `target/` by a
+//! script of the repository, which a test runs when it is missing. What cannot be
+//! installed fails the test, loudly. Also the protoc-gen-rsrpc binary, built by cargo for
+//! tests outside its package.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// The workspace root: the install scripts and their `target/` are relative to it.
 pub fn workspace_root() -> &'static Path {
@@ -18,16 +19,23 @@ pub fn workspace_root() -> &'static Path {
 /// not, runs `script` (relative to the root) to install it first. Panics, with the
 /// script's own message above, if the program still does not run.
 pub fn installed(binary: &str, check_arg: &str, script: &str) -> PathBuf {
+    installed_when(binary, script, |binary| runs(binary, check_arg))
+}
+
+/// `path` (relative to the workspace root) once `ready` says so; if it does not, runs
+/// `script` (relative to the root) to install it first. Panics, with the script's own
+/// message above, if it is still not ready.
+fn installed_when(path: &str, script: &str, ready: impl Fn(&Path) -> bool) -> PathBuf {
     // Tests of one process share the install; two scripts writing one tree would clash.
     static INSTALLING: Mutex<()> = Mutex::new(());
     let _installing = INSTALLING
         .lock()
         .unwrap_or_else(|poison| poison.into_inner());
-    let binary = workspace_root().join(binary);
-    if runs(&binary, check_arg) {
-        return binary;
+    let path = workspace_root().join(path);
+    if ready(&path) {
+        return path;
     }
-    eprintln!("installing {} with {script}", binary.display());
+    eprintln!("installing {} with {script}", path.display());
     let status = Command::new(workspace_root().join(script))
         .current_dir(workspace_root())
         .stdin(Stdio::null())
@@ -35,14 +43,14 @@ pub fn installed(binary: &str, check_arg: &str, script: &str) -> PathBuf {
     assert!(
         status.as_ref().is_ok_and(|status| status.success()),
         "{script} could not install {} ({status:?}; see its message above)",
-        binary.display()
+        path.display()
     );
     assert!(
-        runs(&binary, check_arg),
-        "{script} succeeded but {} does not run",
-        binary.display()
+        ready(&path),
+        "{script} succeeded but {} is not usable",
+        path.display()
     );
-    binary
+    path
 }
 
 /// Whether `binary check_arg` exits with success.
@@ -90,4 +98,52 @@ pub fn grpcurl() -> PathBuf {
 /// The ghz of `tests/install-ghz`.
 pub fn ghz() -> PathBuf {
     installed("target/tools/ghz/ghz", "--version", "tests/install-ghz")
+}
+
+/// The buf of `tests/install-buf`.
+pub fn buf() -> PathBuf {
+    installed("target/tools/buf/bin/buf", "--version", "tests/install-buf")
+}
+
+/// The include directory of the gRPC and Google API protos Debian ships, as installed by
+/// `tests/install-protos`.
+pub fn debian_protos() -> PathBuf {
+    let installed = installed_when("target/tools/protos", "tests/install-protos", |dir| {
+        dir.join("installed").is_file()
+    });
+    installed.join("include")
+}
+
+/// The protoc-gen-rsrpc binary of this checkout. Cargo builds it (or finds it up to
+/// date) once per test process, with the profile and target directory of the running
+/// test, so a stale binary is never used.
+pub fn protoc_gen_rsrpc() -> &'static Path {
+    static PLUGIN: OnceLock<PathBuf> = OnceLock::new();
+    PLUGIN.get_or_init(|| {
+        // The test runs from <target>/<profile>/deps/.
+        let test = std::env::current_exe().expect("the test binary has a path");
+        let profile_dir = test
+            .parent()
+            .and_then(Path::parent)
+            .expect("the test binary is in <target>/<profile>/deps");
+        let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
+            Some("debug") => "dev",
+            Some(name) => name,
+            None => panic!("no profile in {}", profile_dir.display()),
+        };
+        let target_dir = profile_dir.parent().expect("<target>/<profile>");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "protoc-gen-rsrpc", "--bin"])
+            .arg("protoc-gen-rsrpc")
+            .args(["--profile", profile, "--target-dir"])
+            .arg(target_dir)
+            .current_dir(workspace_root())
+            .stdin(Stdio::null())
+            .status();
+        assert!(
+            status.as_ref().is_ok_and(|status| status.success()),
+            "cargo could not build protoc-gen-rsrpc ({status:?})"
+        );
+        profile_dir.join("protoc-gen-rsrpc")
+    })
 }

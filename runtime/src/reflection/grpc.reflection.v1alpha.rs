@@ -17,6 +17,7 @@ pub mod server_reflection_request {
     /// To use reflection service, the client should set one of the following
     /// fields in message_request. The server distinguishes requests by their
     /// defined field and then handles them using corresponding methods.
+    #[allow(clippy::large_enum_variant)]
     #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
     pub enum MessageRequest {
         /// Find a proto file by the file name.
@@ -75,6 +76,7 @@ pub struct ServerReflectionResponse {
 pub mod server_reflection_response {
     /// The server set one of the following fields according to the message_request
     /// in the request.
+    #[allow(clippy::large_enum_variant)]
     #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum MessageResponse {
         /// This message is used to answer file_by_filename, file_containing_symbol,
