@@ -3,19 +3,25 @@
 use std::convert::Infallible;
 use std::future::Future;
 
+use http::header::CONTENT_TYPE;
 use tokio::time::Instant;
 use tracing::{Instrument, Span};
 
 use crate::boxed::BoxFuture;
 use crate::protocol::observe::{OnFinish, observe_response};
 use crate::protocol::trace::{record_end, server_span};
+use crate::protocol::wire::is_grpc_content_type;
 use crate::request::Peer;
 use crate::transport::body::Body;
 use crate::transport::incoming::IncomingBody;
 
 /// The span of `request`, from the client at `peer`: disabled (and free) when no
-/// subscriber wants it.
+/// subscriber wants it, and for requests that are not gRPC (those of a fallback service).
 pub(super) fn call_span(request: &http::Request<IncomingBody>, peer: &Peer) -> Span {
+    let wanted = tracing::span_enabled!(target: "rsrpc::server", tracing::Level::INFO);
+    if !wanted || !is_grpc_content_type(request.headers().get(CONTENT_TYPE)) {
+        return Span::none();
+    }
     server_span(request.uri().path(), peer.addr())
 }
 
