@@ -66,22 +66,21 @@ fn generate_files(request: &CodeGeneratorRequest, options: &Options) -> Result<V
     let wanted = wanted_modules(request)?;
     let mut modules = run_prost(prost_requests(request, &wanted), options)?;
     modules.retain(|module, _| wanted.contains(module));
-    if options.file_descriptor_set {
-        for (module, content) in &mut modules {
-            let files: Vec<&FileDescriptorProto> = request
-                .proto_file
-                .iter()
-                .filter(|file| module_of(file) == *module)
-                .collect();
-            content.push_str(&descriptor_set::render(&files, &request.proto_file));
-        }
-    }
-
     let mut files: Vec<File> = modules
         .iter()
         .map(|(module, content)| {
             let last = module.parts().last().unwrap_or_default();
-            file(file_name(module), lints::tidy(&with_header(content), last))
+            let mut content = lints::tidy(&with_header(content), last);
+            // After the tidying of doc comments, which must not touch the literal's bytes.
+            if options.file_descriptor_set {
+                let files: Vec<&FileDescriptorProto> = request
+                    .proto_file
+                    .iter()
+                    .filter(|file| module_of(file) == *module)
+                    .collect();
+                content.push_str(&descriptor_set::render(&files, &request.proto_file));
+            }
+            file(file_name(module), content)
         })
         .collect();
     if let Some(name) = &options.include_file {

@@ -204,3 +204,68 @@ fn matches_the_plugin_with_file_descriptor_sets() {
         .include_file("protos.rs");
     assert!(from_plugin == build_corpus(builder));
 }
+
+/// The descriptor bytes in generated code decode to what protoc produced, whatever the
+/// comments: a comment whose text lands as `///- a…` then `///b…` at the start of the
+/// literal's lines once read as a doc list, and tidying docs must not touch it.
+#[test]
+fn descriptor_sets_keep_comments_that_look_like_doc_lists() {
+    let width = 96;
+    let block = format!(
+        "///- {}///b{}",
+        "a".repeat(width - 5),
+        "c".repeat(width - 4)
+    );
+    let messages: String = (0..2 * width)
+        .map(|pad| {
+            format!(
+                "// {}{}\nmessage M{pad} {{}}\n",
+                "x".repeat(pad),
+                block.repeat(3)
+            )
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let proto = dir.path().join("lists.proto");
+    std::fs::write(
+        &proto,
+        format!("syntax = \"proto3\";\npackage lists;\n{messages}"),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    protoc_gen_rsrpc::configure()
+        .file_descriptor_set(true)
+        .out_dir(out.path())
+        .compile(&[&proto], &[dir.path()])
+        .unwrap();
+    let code = std::fs::read_to_string(out.path().join("lists.rs")).unwrap();
+    let file = syn::parse_file(&code).unwrap();
+    let bytes = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Const(item) if item.ident == "FILE_DESCRIPTOR_SET" => match &*item.expr {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::ByteStr(bytes),
+                    ..
+                }) => Some(bytes.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .expect("a FILE_DESCRIPTOR_SET byte string");
+    let set = <prost_types::FileDescriptorSet as prost::Message>::decode(&bytes[..]).unwrap();
+    let comments: Vec<String> = set.file[0]
+        .source_code_info
+        .iter()
+        .flat_map(|info| &info.location)
+        .filter_map(|location| location.leading_comments.clone())
+        .collect();
+    assert_eq!(comments.len(), 2 * width);
+    for (pad, comment) in comments.iter().enumerate() {
+        assert_eq!(
+            *comment,
+            format!(" {}{}\n", "x".repeat(pad), block.repeat(3))
+        );
+    }
+}
