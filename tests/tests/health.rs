@@ -80,6 +80,14 @@ async fn check_answers_each_status_and_not_found_for_unknown_services() {
 }
 
 #[tokio::test]
+async fn a_long_unknown_name_is_not_found_without_the_name_in_the_status() {
+    let (_health, server) = health_server(Server::builder()).await;
+    let client = health_client(&server).await;
+    let status = check(&client, &"a".repeat(64 * 1024)).await.unwrap_err();
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+}
+
+#[tokio::test]
 async fn watch_sends_the_status_at_once_then_each_change() {
     let (reporter, server) = health_server(Server::builder()).await;
     let client = health_client(&server).await;
