@@ -49,15 +49,6 @@ impl Body {
         }
     }
 
-    /// The trailers of a body built whole (`Some(None)` if it has none); `None` for a
-    /// body that streams.
-    pub(crate) fn full_trailers(&self) -> Option<Option<&HeaderMap>> {
-        match &self.kind {
-            Kind::Full { trailers, .. } => Some(trailers.as_ref()),
-            Kind::Streaming(_) => None,
-        }
-    }
-
     /// A copy of a body built whole, to send again; `None` for a body that streams.
     pub(crate) fn try_clone(&self) -> Option<Body> {
         match &self.kind {

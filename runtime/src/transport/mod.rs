@@ -14,6 +14,7 @@ pub(crate) mod incoming;
 pub(crate) mod io;
 pub(crate) mod layered;
 pub(crate) mod limits;
+pub(crate) mod sent;
 pub(crate) mod service;
 pub(crate) mod shutdown;
 pub(crate) mod tls;

@@ -24,6 +24,7 @@ use crate::transport::body::Body;
 use crate::transport::incoming::IncomingBody;
 use crate::transport::io::BoxedIo;
 use crate::transport::limits::ConnectionLimits;
+use crate::transport::sent::OnSent;
 use crate::transport::service::HttpService;
 use crate::transport::shutdown::{self, Shutdown};
 
@@ -365,18 +366,37 @@ async fn write_response<W: AsyncWrite + Unpin>(
     buffer_limit: Option<usize>,
     shutdown: &mut Shutdown,
 ) -> io::Result<()> {
-    let (parts, mut body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
+    let on_sent = OnSent::take(&mut parts.extensions);
     // A body of known size (a Trailers-Only or plain HTTP answer) has nothing to stream.
     let exact_size = body.size_hint().exact();
-    match (buffer_limit, exact_size) {
-        (Some(limit), _) => return write_folded(writer, parts, body, limit, shutdown).await,
-        (None, Some(size)) => {
-            let size = usize::try_from(size).unwrap_or(usize::MAX);
-            return write_folded(writer, parts, body, size, shutdown).await;
+    let fold_limit = match (buffer_limit, exact_size) {
+        (Some(limit), _) => Some(limit),
+        (None, Some(size)) => Some(usize::try_from(size).unwrap_or(usize::MAX)),
+        (None, None) => None,
+    };
+    if let Some(limit) = fold_limit {
+        let headers = write_folded(writer, parts, body, limit, shutdown).await?;
+        if let Some(on_sent) = on_sent {
+            on_sent.sent(&headers);
         }
-        (None, None) => {}
+        return Ok(());
     }
     write_head(writer, parts.status, &parts.headers, None).await?;
+    let trailers = write_chunks(writer, body, shutdown).await?;
+    if let Some(on_sent) = on_sent {
+        on_sent.sent(&trailers);
+    }
+    Ok(())
+}
+
+/// Writes a body in chunks, then the trailers that end it, which it returns: the body's,
+/// or the cut status's if the drain deadline passes first.
+async fn write_chunks<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    mut body: Body,
+    shutdown: &mut Shutdown,
+) -> io::Result<HeaderMap> {
     loop {
         // Frames that are ready go out in one write; the writer is flushed only when the
         // body has to wait, so a unary response costs one write, and a stream's messages
@@ -389,7 +409,7 @@ async fn write_response<W: AsyncWrite + Unpin>(
                     biased;
                     frame = body.frame() => frame,
                     () = shutdown.closing() => {
-                        return write_last_chunk(writer, &shutdown::cut_trailers()).await;
+                        return write_last_chunk(writer, shutdown::cut_trailers()).await;
                     }
                 }
             }
@@ -406,10 +426,10 @@ async fn write_response<W: AsyncWrite + Unpin>(
                 }
                 Err(frame) => {
                     let trailers = frame.into_trailers().unwrap_or_default();
-                    return write_last_chunk(writer, &trailers).await;
+                    return write_last_chunk(writer, trailers).await;
                 }
             },
-            None => return write_last_chunk(writer, &HeaderMap::new()).await,
+            None => return write_last_chunk(writer, HeaderMap::new()).await,
             // The response cannot be completed: the connection must close.
             Some(Err(status)) => return Err(io::Error::other(status)),
         }
@@ -426,28 +446,31 @@ fn poll_now(body: &mut Body) -> Option<Option<Result<http_body::Frame<Bytes>, St
     }
 }
 
-/// Writes the zero-length chunk, the trailers and the closing blank line.
+/// Writes the zero-length chunk, the trailers and the closing blank line; returns the
+/// trailers.
 async fn write_last_chunk<W: AsyncWrite + Unpin>(
     writer: &mut W,
-    trailers: &HeaderMap,
-) -> io::Result<()> {
+    trailers: HeaderMap,
+) -> io::Result<HeaderMap> {
     let mut out = BytesMut::from(&b"0\r\n"[..]);
-    put_headers(&mut out, trailers);
+    put_headers(&mut out, &trailers);
     out.put_slice(b"\r\n");
     writer.write_all(&out).await?;
-    writer.flush().await
+    writer.flush().await?;
+    Ok(trailers)
 }
 
-/// Buffers the whole body, then writes it with its trailers folded into the headers. A
-/// body longer than `limit` is dropped, and the call fails with `RESOURCE_EXHAUSTED`;
-/// one still buffering when the drain deadline passes, with the cut status.
+/// Buffers the whole body, then writes it with its trailers folded into the headers,
+/// which it returns. A body longer than `limit` is dropped, and the call fails with
+/// `RESOURCE_EXHAUSTED`; one still buffering when the drain deadline passes, with the
+/// cut status.
 async fn write_folded<W: AsyncWrite + Unpin>(
     writer: &mut W,
     mut parts: http::response::Parts,
     body: Body,
     limit: usize,
     shutdown: &mut Shutdown,
-) -> io::Result<()> {
+) -> io::Result<HeaderMap> {
     let collected = tokio::select! {
         biased;
         collected = http_body_util::Limited::new(body, limit).collect() => Some(collected),
@@ -456,7 +479,8 @@ async fn write_folded<W: AsyncWrite + Unpin>(
     let Some(collected) = collected else {
         shutdown::cut_status().write_to(&mut parts.headers);
         write_head(writer, parts.status, &parts.headers, Some(0)).await?;
-        return writer.flush().await;
+        writer.flush().await?;
+        return Ok(parts.headers);
     };
     let data = match collected {
         Ok(collected) => {
@@ -483,7 +507,8 @@ async fn write_folded<W: AsyncWrite + Unpin>(
     )
     .await?;
     writer.write_all(&data).await?;
-    writer.flush().await
+    writer.flush().await?;
+    Ok(parts.headers)
 }
 
 /// Writes the status line and headers, with `content-length` or chunked framing.

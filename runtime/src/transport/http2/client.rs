@@ -188,8 +188,8 @@ impl Http2Connection {
             .map_err(|error| ended.failure(error, true))?;
         if !end_of_stream {
             // A streamed body goes out from a task of its own, as the call reads responses.
-            if let Some(body) =
-                send_full(body, &mut stream).map_err(|error| ended.failure(error, false))?
+            if let Some(body) = send_full(body, &mut stream, &mut None)
+                .map_err(|error| ended.failure(error, false))?
             {
                 drop(tokio::spawn(pump(body, stream)));
             }

@@ -10,45 +10,73 @@ use http::HeaderMap;
 use http_body::Body as _;
 
 use crate::transport::body::Body;
+use crate::transport::sent::OnSent;
 
 /// Sends a body built whole at once, without waiting: its data, then its trailers or
-/// the end of the stream. A body that streams is given back, for [`pump`].
+/// the end of the stream, reported to `on_sent`. A body that streams is given back, for
+/// [`pump`].
 pub(super) fn send_full(
     mut body: Body,
     stream: &mut SendStream<Bytes>,
+    on_sent: &mut Option<OnSent>,
 ) -> Result<Option<Body>, h2::Error> {
     match body.take_full() {
-        Some((data, None)) => stream.send_data(data.unwrap_or_default(), true)?,
+        Some((data, None)) => {
+            stream.send_data(data.unwrap_or_default(), true)?;
+            report(on_sent, HeaderMap::new());
+        }
         Some((data, Some(trailers))) => {
             if let Some(data) = data {
                 stream.send_data(data, false)?;
             }
-            stream.send_trailers(trailers)?;
+            send_trailers(stream, trailers, on_sent)?;
         }
         None => return Ok(Some(body)),
     }
     Ok(None)
 }
 
+/// Sends the trailers that end a stream, and reports them to `on_sent`.
+fn send_trailers(
+    stream: &mut SendStream<Bytes>,
+    trailers: HeaderMap,
+    on_sent: &mut Option<OnSent>,
+) -> Result<(), h2::Error> {
+    // A copy only when someone listens.
+    let copy = on_sent.as_ref().map(|_| trailers.clone());
+    stream.send_trailers(trailers)?;
+    if let Some(trailers) = copy {
+        report(on_sent, trailers);
+    }
+    Ok(())
+}
+
+fn report(on_sent: &mut Option<OnSent>, headers: HeaderMap) {
+    if let Some(on_sent) = on_sent.take() {
+        on_sent.sent(&headers);
+    }
+}
+
 /// Sends a streaming body until it ends, the peer resets the stream, or the connection
 /// fails.
 pub(super) async fn pump(body: Body, stream: SendStream<Bytes>) {
-    pump_until(body, stream, std::future::pending()).await;
+    pump_until(body, stream, std::future::pending(), None).await;
 }
 
 /// Like [`pump`], but if `cut` completes first, the body is dropped and the stream ends
-/// with the trailers `cut` gives instead.
+/// with the trailers `cut` gives instead. The trailers sent go to `on_sent`.
 pub(super) async fn pump_until(
     mut body: Body,
     mut stream: SendStream<Bytes>,
     cut: impl Future<Output = HeaderMap>,
+    mut on_sent: Option<OnSent>,
 ) {
     let mut cut = pin!(cut);
     let result = poll_fn(|cx| {
         if let Poll::Ready(trailers) = cut.as_mut().poll(cx) {
-            return Poll::Ready(stream.send_trailers(trailers));
+            return Poll::Ready(send_trailers(&mut stream, trailers, &mut on_sent));
         }
-        poll_pump(Pin::new(&mut body), &mut stream, cx)
+        poll_pump(Pin::new(&mut body), &mut stream, &mut on_sent, cx)
     })
     .await;
     if let Err(error) = result {
@@ -59,6 +87,7 @@ pub(super) async fn pump_until(
 fn poll_pump(
     mut body: Pin<&mut Body>,
     stream: &mut SendStream<Bytes>,
+    on_sent: &mut Option<OnSent>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<(), h2::Error>> {
     loop {
@@ -78,12 +107,16 @@ fn poll_pump(
             }
         }
         match ready!(body.as_mut().poll_frame(cx)) {
-            None => return Poll::Ready(stream.send_data(Bytes::new(), true)),
+            None => {
+                stream.send_data(Bytes::new(), true)?;
+                report(on_sent, HeaderMap::new());
+                return Poll::Ready(Ok(()));
+            }
             Some(Ok(frame)) => match frame.into_data() {
                 Ok(data) => stream.send_data(data, false)?,
                 Err(frame) => {
                     if let Ok(trailers) = frame.into_trailers() {
-                        return Poll::Ready(stream.send_trailers(trailers));
+                        return Poll::Ready(send_trailers(stream, trailers, on_sent));
                     }
                 }
             },

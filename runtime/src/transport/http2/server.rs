@@ -18,6 +18,7 @@ use super::send_body::{pump_until, send_full};
 use crate::transport::body::Body;
 use crate::transport::incoming::IncomingBody;
 use crate::transport::limits::{ConnectionLimits, PingEnforcement};
+use crate::transport::sent::OnSent;
 use crate::transport::service::HttpService;
 use crate::transport::shutdown::{self, Shutdown};
 
@@ -200,12 +201,12 @@ async fn serve_stream<F>(
     };
     match start_response(response, &mut respond) {
         Ok(None) => {}
-        Ok(Some((body, stream))) => {
+        Ok(Some((body, stream, on_sent))) => {
             let cut = async {
                 closing.await;
                 shutdown::cut_trailers()
             };
-            Box::pin(pump_until(body, stream, cut)).await;
+            Box::pin(pump_until(body, stream, cut, on_sent)).await;
         }
         Err(error) => tracing::debug!(%error, "response not sent"),
     }
@@ -234,17 +235,30 @@ where
     .await
 }
 
+/// A response whose body streams: what pumping it takes.
+type StreamingResponse = (Body, SendStream<Bytes>, Option<OnSent>);
+
 /// Sends the response head and, without waiting, a body built whole. A body that
-/// streams is given back with its stream, to be pumped.
+/// streams is given back with its stream and the response's [`OnSent`], to be pumped.
 fn start_response(
     response: http::Response<Body>,
     respond: &mut SendResponse<Bytes>,
-) -> Result<Option<(Body, SendStream<Bytes>)>, h2::Error> {
-    let (parts, body) = response.into_parts();
+) -> Result<Option<StreamingResponse>, h2::Error> {
+    let (mut parts, body) = response.into_parts();
+    let mut on_sent = OnSent::take(&mut parts.extensions);
     let end_of_stream = body.is_end_stream();
+    // Trailers-Only: the headers end the response. A copy only when someone listens.
+    let headers = on_sent
+        .as_ref()
+        .filter(|_| end_of_stream)
+        .map(|_| parts.headers.clone());
     let mut stream = respond.send_response(http::Response::from_parts(parts, ()), end_of_stream)?;
     if end_of_stream {
+        if let (Some(on_sent), Some(headers)) = (on_sent, headers) {
+            on_sent.sent(&headers);
+        }
         return Ok(None);
     }
-    Ok(send_full(body, &mut stream)?.map(|body| (body, stream)))
+    let body = send_full(body, &mut stream, &mut on_sent)?;
+    Ok(body.map(|body| (body, stream, on_sent)))
 }
