@@ -157,13 +157,15 @@ impl<I: Interceptor> DynInterceptor for I {
 #[derive(Clone, Default)]
 pub(crate) struct Interceptors(Arc<[Arc<dyn DynInterceptor>]>);
 
-/// A call that passed some interceptors: those are told of its end.
+/// A call that passed some interceptors: those are told of its end, once. Dropped before
+/// that, it tells them the call was cancelled.
 pub(crate) struct Intercepted {
     interceptors: Interceptors,
     /// How many interceptors ran (the last of them may have refused the call).
     ran: usize,
     method: GrpcMethod,
     started: tokio::time::Instant,
+    reported: bool,
 }
 
 impl Interceptors {
@@ -177,35 +179,40 @@ impl Interceptors {
         self.0.is_empty()
     }
 
-    /// Runs the interceptors on the head of a call to `method`, which they find in its
-    /// extensions. Returns the head to send on, or the status that refused it, with what
-    /// reports the call's end to the interceptors that ran.
-    pub(crate) async fn run(
-        &self,
-        mut request: Request<()>,
-        method: GrpcMethod,
-    ) -> (Result<Request<()>, Status>, Intercepted) {
-        let mut intercepted = Intercepted {
+    /// Starts a call to `method` through these interceptors.
+    pub(crate) fn start(&self, method: GrpcMethod) -> Intercepted {
+        Intercepted {
             interceptors: self.clone(),
             ran: 0,
             method,
             started: tokio::time::Instant::now(),
-        };
-        request.extensions_mut().insert(intercepted.method.clone());
-        for interceptor in self.0.iter() {
-            intercepted.ran += 1;
-            request = match Arc::clone(interceptor).intercept(request).await {
-                Ok(request) => request,
-                Err(status) => return (Err(status), intercepted),
-            };
+            reported: false,
         }
-        (Ok(request), intercepted)
     }
 }
 
 impl Intercepted {
+    /// Runs the interceptors on the call's head, which finds the method in its
+    /// extensions. Returns the head to send on, or the status that refused it.
+    pub(crate) async fn run(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        request.extensions_mut().insert(self.method.clone());
+        let interceptors = self.interceptors.clone();
+        for interceptor in interceptors.0.iter() {
+            self.ran += 1;
+            request = Arc::clone(interceptor).intercept(request).await?;
+        }
+        Ok(request)
+    }
+
     /// Tells the interceptors that ran, last first, that the call ended with `status`.
-    pub(crate) fn finish(&self, status: &Status) {
+    pub(crate) fn finish(mut self, status: &Status) {
+        self.report(status);
+    }
+
+    fn report(&mut self, status: &Status) {
+        if std::mem::replace(&mut self.reported, true) {
+            return;
+        }
         let call = FinishedCall {
             method: &self.method,
             status,
@@ -214,6 +221,12 @@ impl Intercepted {
         for interceptor in self.interceptors.0[..self.ran].iter().rev() {
             interceptor.finished(&call);
         }
+    }
+}
+
+impl Drop for Intercepted {
+    fn drop(&mut self) {
+        self.report(&Status::cancelled("the call was cancelled before it ended"));
     }
 }
 
@@ -248,16 +261,17 @@ mod tests {
         let refuse = |_request: Request<()>| async { Err(Status::unauthenticated("no")) };
         let method = GrpcMethod::new(PathAndQuery::from_static("/s/m"));
         let both = Interceptors::default().with(tag("a")).with(tag("b"));
-        let (request, intercepted) = both.run(Request::new(()), method.clone()).await;
-        let request = request.unwrap();
+        let mut intercepted = both.start(method.clone());
+        let request = intercepted.run(Request::new(())).await.unwrap();
         let order: Vec<_> = request.metadata().get_all("order").collect();
         assert_eq!(order, ["a", "b"]);
         assert_eq!(request.extensions().get::<GrpcMethod>(), Some(&method));
         assert_eq!(intercepted.ran, 2);
 
         let refusing = Interceptors::default().with(refuse).with(tag("never"));
-        let (request, intercepted) = refusing.run(Request::new(()), method).await;
-        assert_eq!(request.unwrap_err().code(), crate::Code::Unauthenticated);
+        let mut intercepted = refusing.start(method);
+        let refused = intercepted.run(Request::new(())).await;
+        assert_eq!(refused.unwrap_err().code(), crate::Code::Unauthenticated);
         assert_eq!(intercepted.ran, 1);
     }
 }

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use prost::Message;
 use rsrpc::interceptor::{FinishedCall, GrpcMethod, Interceptor};
 use rsrpc::server::InterceptedService;
 use rsrpc::transport::HttpVersion;
@@ -13,7 +14,10 @@ use rsrpc_tests::e2e::EchoRequest;
 use rsrpc_tests::e2e::echo_client::EchoClient;
 use rsrpc_tests::e2e::echo_server::EchoServer;
 use rsrpc_tests::echo::{EchoService, EchoTag};
-use rsrpc_tests::harness::{Serving, server_with, text};
+use rsrpc_tests::harness::{
+    Serving, frame, http1_exchange, http1_request, server_with, slow, text,
+};
+use tower::timeout::TimeoutLayer;
 
 /// Appends `name` to the `x-echo-order` metadata, which the test service echoes back
 /// as `x-header-order`.
@@ -299,4 +303,113 @@ async fn a_channel_interceptor_sees_a_dropped_stream_as_cancelled_and_failures_a
     client.unary(failing).await.unwrap_err();
     let codes: Vec<_> = recorder.ended().iter().map(|call| call.code).collect();
     assert_eq!(codes, [Code::Cancelled, Code::AlreadyExists]);
+}
+
+#[tokio::test]
+async fn a_unary_call_the_client_abandons_ends_cancelled_for_the_server_interceptor() {
+    let recorder = Recorder::default();
+    let server = server_with(Server::builder().interceptor(recorder.clone())).await;
+    let client = server.client().await;
+    let abandoned = tokio::time::timeout(
+        Duration::from_millis(100),
+        client.unary(slow(Duration::from_secs(2))),
+    );
+    assert!(abandoned.await.is_err());
+    server.service.wait_cancelled(1).await;
+    let ended = recorder.wait_for(1).await;
+    assert_eq!(ended[0].code, Code::Cancelled, "{ended:?}");
+}
+
+#[tokio::test]
+async fn a_call_a_timeout_layer_ends_is_reported_to_the_interceptors_inside_it() {
+    let recorder = Recorder::default();
+    let builder = Server::builder()
+        .layer(TimeoutLayer::new(Duration::from_millis(100)))
+        .interceptor(recorder.clone());
+    let server = server_with(builder).await;
+    let request = slow(Duration::from_secs(2));
+    let status = server.client().await.unary(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+    let ended = recorder.wait_for(1).await;
+    assert_eq!(ended[0].code, Code::Cancelled, "{ended:?}");
+}
+
+#[tokio::test]
+async fn interceptors_spend_the_call_deadline_and_may_shorten_it() {
+    let slow_interceptor = |request: Request<()>| async move {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        Ok(request)
+    };
+    let server = server_with(Server::builder().interceptor(slow_interceptor)).await;
+    let reporting = || {
+        let mut request = Request::new(EchoRequest {
+            report_deadline: true,
+            ..text("x")
+        });
+        request.set_timeout(Duration::from_millis(1_000));
+        request
+    };
+    let reply = server.client().await.unary(reporting()).await.unwrap();
+    let left: u64 = reply.get_ref().text.parse().unwrap();
+    assert!(
+        left <= 650,
+        "{left} ms left after 400 of 1,000 ms in an interceptor"
+    );
+
+    let shorten = |mut request: Request<()>| async move {
+        request.set_timeout(Duration::from_millis(100));
+        Ok(request)
+    };
+    let server = server_with(Server::builder().interceptor(shorten)).await;
+    let reply = server.client().await.unary(reporting()).await.unwrap();
+    let left: u64 = reply.get_ref().text.parse().unwrap();
+    assert!(
+        left <= 100,
+        "{left} ms left of the 100 ms an interceptor set"
+    );
+
+    // No deadline from the client: the interceptor's alone ends a slow call.
+    let status = server
+        .client()
+        .await
+        .unary(slow(Duration::from_millis(500)))
+        .await;
+    assert_eq!(status.unwrap_err().code(), Code::DeadlineExceeded);
+}
+
+#[tokio::test]
+async fn a_refusal_past_the_deadline_is_deadline_exceeded() {
+    let stuck = |_request: Request<()>| async move {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        Err::<Request<()>, _>(Status::internal("never"))
+    };
+    let server = server_with(Server::builder().interceptor(stuck)).await;
+    let mut request = Request::new(text("x"));
+    request.set_timeout(Duration::from_millis(100));
+    let status = server.client().await.unary(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+}
+
+#[tokio::test]
+async fn the_reported_status_is_the_one_sent_when_an_http1_response_overflows_its_buffer() {
+    let recorder = Recorder::default();
+    let builder = Server::builder()
+        .http1_max_buffered_response(64)
+        .interceptor(recorder.clone());
+    let server = server_with(builder).await;
+    let message = EchoRequest {
+        reply_size: 1_000,
+        ..text("big")
+    };
+    let body = frame(false, &message.encode_to_vec());
+    // No `te: trailers`: the response is buffered, and too big for 64 bytes.
+    let request = http1_request(
+        "/e2e.Echo/Unary",
+        "content-type: application/grpc\r\n",
+        &body,
+    );
+    let response = http1_exchange(server.addr, &request).await;
+    assert!(response.contains("grpc-status: 8"), "{response}");
+    let ended = recorder.wait_for(1).await;
+    assert_eq!(ended[0].code, Code::ResourceExhausted, "{ended:?}");
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rsrpc::{Code, Server};
 use rsrpc_tests::e2e::EchoRequest;
-use rsrpc_tests::harness::{TestServer, server_with, text};
+use rsrpc_tests::harness::{TestServer, http1_exchange, server_with, slow, text};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
@@ -215,4 +215,40 @@ async fn handlers_run_inside_the_server_span() {
     server.client().await.unary(text("hi")).await.unwrap();
     capture.closed("grpc.server").await;
     assert_eq!(*seen_inside.lock().unwrap(), Some("grpc.server"));
+}
+
+#[tokio::test]
+async fn a_unary_call_the_client_abandons_is_cancelled_in_the_server_span() {
+    let (capture, _guard) = Capture::install();
+    let server = server_with(Server::builder()).await;
+    let client = server.client().await;
+    let call = client.unary(slow(Duration::from_secs(2)));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), call)
+            .await
+            .is_err()
+    );
+    let server_span = capture.closed("grpc.server").await;
+    assert_call(&server_span, "Unary", Code::Cancelled);
+}
+
+#[tokio::test]
+async fn requests_for_the_fallback_service_have_no_grpc_span() {
+    let (capture, _guard) = Capture::install();
+    let rest = axum::Router::new().route("/hello", axum::routing::get(|| async { "hello" }));
+    let server = server_with(Server::builder().fallback_service(rest)).await;
+    let http1 = http1_exchange(
+        server.addr,
+        b"GET /hello HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(http1.starts_with("HTTP/1.1 200"), "{http1}");
+    server.client().await.unary(text("grpc")).await.unwrap();
+    let server_span = capture.closed("grpc.server").await;
+    assert_call(&server_span, "Unary", Code::Ok);
+    let closed = capture.closed.lock().unwrap();
+    let servers = closed
+        .iter()
+        .filter(|fields| fields["name"] == "grpc.server");
+    assert_eq!(servers.count(), 1, "{closed:?}");
 }

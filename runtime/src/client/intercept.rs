@@ -28,7 +28,8 @@ pub(super) async fn start_watching(
     let started = Instant::now();
     let head = std::mem::replace(&mut outgoing.head, Request::new(()));
     let method = GrpcMethod::new(PathAndQuery::from_static(path));
-    let (head, intercepted) = interceptors.run(head, method).await;
+    let mut intercepted = interceptors.start(method);
+    let head = intercepted.run(head).await;
     let on_finish = OnFinish::new(move |status| {
         intercepted.finish(status);
         record_end(&span, status, started, false);

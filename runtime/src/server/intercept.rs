@@ -14,16 +14,18 @@ use super::NamedService;
 use super::router::RouteFuture;
 use crate::interceptor::{GrpcMethod, Interceptor, Interceptors};
 use crate::metadata::MetadataMap;
+use crate::protocol::deadline::within_deadline;
 use crate::protocol::observe::{OnFinish, observe_response};
 use crate::protocol::server_call::status_response;
 use crate::protocol::service_config::ServiceConfig;
-use crate::protocol::wire::{GRPC_TIMEOUT, parse_timeout};
+use crate::protocol::wire::{GRPC_TIMEOUT, insert_timeout, parse_timeout};
 use crate::request::Request;
 use crate::transport::body::Body;
 use crate::transport::incoming::IncomingBody;
 
-/// Runs `interceptors` on `request`'s head, then `call` on the request they return, and
-/// reports the call's end to them. A refused call gets a Trailers-Only response.
+/// Runs `interceptors` on `request`'s head, within the call's deadline, then `call` on
+/// the request they return, and reports the call's end to them (`CANCELLED` if this
+/// future is dropped first). A refused call gets a Trailers-Only response.
 pub(crate) fn intercept_call<C, F>(
     interceptors: Interceptors,
     request: http::Request<IncomingBody>,
@@ -42,23 +44,29 @@ where
             .get(GRPC_TIMEOUT)
             .and_then(parse_timeout)
             .and_then(|timeout| Instant::now().checked_add(timeout));
-        let (metadata, reserved) = MetadataMap::split_reserved(std::mem::take(&mut parts.headers));
+        let (metadata, mut reserved) =
+            MetadataMap::split_reserved(std::mem::take(&mut parts.headers));
         let extensions = std::mem::take(&mut parts.extensions);
         let head = Request::from_parts(metadata, (), deadline, extensions, body.peer());
-        let (head, intercepted) = interceptors.run(head, method).await;
+        let mut intercepted = interceptors.start(method);
+        // The interceptors' time counts against the call's deadline.
+        let head = within_deadline(deadline, intercepted.run(head)).await;
+        let on_finish = OnFinish::new(move |status| intercepted.finish(status));
         let head = match head {
             Ok(head) => head,
             Err(status) => {
-                intercepted.finish(&status);
+                on_finish.finish(&status);
                 return Ok(status_response(status));
             }
         };
+        // The handler gets what is left of the deadline, which an interceptor may have
+        // shortened.
+        insert_timeout(&mut reserved, head.effective_deadline(None));
         let (metadata, (), extensions) = head.into_parts();
         parts.headers = reserved;
         parts.headers.extend(metadata.into_headers());
         parts.extensions = extensions;
         let response = call(http::Request::from_parts(parts, body)).await?;
-        let on_finish = OnFinish::new(move |status| intercepted.finish(status));
         Ok(observe_response(response, on_finish))
     })
 }

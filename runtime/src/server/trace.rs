@@ -32,9 +32,10 @@ where
 {
     let started = Instant::now();
     let ended = span.clone();
+    // Made before the call runs, so that a call dropped before it answers is reported.
+    let on_finish = OnFinish::new(move |status| record_end(&ended, status, started, true));
     let call = async move {
         let response = call.await?;
-        let on_finish = OnFinish::new(move |status| record_end(&ended, status, started, true));
         Ok(observe_response(response, on_finish))
     };
     Box::pin(call.instrument(span))
