@@ -8,18 +8,61 @@
 //! [`Interceptor::finished`] gets its final status and how long it took.
 //!
 //! ```
-//! use rsrpc::interceptor::{FinishedCall, GrpcMethod, Interceptor};
-//! use rsrpc::{Request, Status};
+//! use rsrpc::interceptor::{FinishedCall, Interceptor};
+//! use rsrpc::{Channel, Code, Request, Server, Status};
+//! # use std::convert::Infallible;
+//! # use std::task::{Context, Poll};
+//! # use rsrpc::codegen::{BoxFuture, Service, http};
+//! # use rsrpc::server::{IncomingBody, NamedService, ServiceConfig};
+//! # use rsrpc::{Body, Response};
+//! #
+//! # /// A message with one string, as prost derives it.
+//! # #[derive(Clone, PartialEq, prost::Message)]
+//! # struct Hello {
+//! #     #[prost(string, tag = "1")]
+//! #     text: String,
+//! # }
+//! #
+//! # /// `greet.Greeter/Greet`, as a generated server would route it: it greets the
+//! # /// tenant the interceptor found.
+//! # #[derive(Clone)]
+//! # struct Greeter;
+//! #
+//! # impl NamedService for Greeter {
+//! #     const NAME: &'static str = "greet.Greeter";
+//! # }
+//! #
+//! # impl Service<http::Request<IncomingBody>> for Greeter {
+//! #     type Response = http::Response<Body>;
+//! #     type Error = Infallible;
+//! #     type Future = BoxFuture<Result<Self::Response, Infallible>>;
+//! #
+//! #     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+//! #         Poll::Ready(Ok(()))
+//! #     }
+//! #
+//! #     fn call(&mut self, request: http::Request<IncomingBody>) -> Self::Future {
+//! #         Box::pin(rsrpc::server::unary(request, ServiceConfig::default(), |request: Request<Hello>| async move {
+//! #             let Tenant(tenant) = request.extensions().get::<Tenant>().cloned().unwrap();
+//! #             Ok(Response::new(Hello { text: format!("hello, {tenant}") }))
+//! #         }))
+//! #     }
+//! # }
+//!
+//! /// Handed by the interceptor to handlers, through the request's extensions.
+//! #[derive(Clone)]
+//! struct Tenant(String);
 //!
 //! /// Refuses calls without an `x-tenant` header, and logs every call's outcome.
 //! struct Tenants;
 //!
 //! impl Interceptor for Tenants {
-//!     async fn intercept(&self, request: Request<()>) -> Result<Request<()>, Status> {
-//!         match request.metadata().get("x-tenant") {
-//!             Some(_) => Ok(request),
-//!             None => Err(Status::permission_denied("no tenant")),
-//!         }
+//!     async fn intercept(&self, mut request: Request<()>) -> Result<Request<()>, Status> {
+//!         let tenant = request.metadata().get("x-tenant")
+//!             .ok_or_else(|| Status::unauthenticated("no tenant"))?
+//!             .to_owned();
+//!         request.extensions_mut().insert(Tenant(tenant));
+//!         Ok(request)
 //!     }
 //!
 //!     fn finished(&self, call: &FinishedCall<'_>) {
@@ -27,14 +70,31 @@
 //!     }
 //! }
 //!
-//! // A closure is an interceptor too, with no `finished`.
-//! let stamp = |mut request: Request<()>| async move {
-//!     request.metadata_mut().insert("x-tenant", "blue").map_err(|e| Status::internal(e.to_string()))?;
-//!     Ok(request)
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let url = format!("http://{}", listener.local_addr()?);
+//! let server = Server::builder().interceptor(Tenants).add_service(Greeter);
+//! tokio::spawn(server.serve_with_listener(listener, std::future::pending()));
+//!
+//! // A closure is an interceptor too; on a channel, it runs before each call leaves.
+//! let channel = Channel::builder(url.as_str())?
+//!     .interceptor(|mut request: Request<()>| async move {
+//!         request.metadata_mut().insert("x-tenant", "blue").map_err(|e| Status::internal(e.to_string()))?;
+//!         Ok(request)
+//!     })
+//!     .connect()
+//!     .await?;
+//! let greet = |channel| async move {
+//!     let client = rsrpc::client::Grpc::new(channel);
+//!     client.unary::<_, Hello>(Request::new(Hello::default()), "/greet.Greeter/Greet").await
 //! };
-//! # fn is_interceptor(_: impl Interceptor) {}
-//! # is_interceptor(Tenants);
-//! # is_interceptor(stamp);
+//! assert_eq!(greet(channel).await?.into_inner().text, "hello, blue");
+//!
+//! let without_tenant = Channel::connect(url.as_str()).await?;
+//! assert_eq!(greet(without_tenant).await.unwrap_err().code(), Code::Unauthenticated);
+//! # Ok(())
+//! # }
 //! ```
 
 use std::fmt;

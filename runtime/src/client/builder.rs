@@ -104,6 +104,9 @@ impl ChannelBuilder {
     /// `DEADLINE_EXCEEDED`, `tower::load_shed`'s `RESOURCE_EXHAUSTED`. Calls through
     /// layers keep every guarantee of the channel but one: a request the server refused
     /// unprocessed is not sent again (transparent retry), since the layers have it.
+    /// Each call goes through a clone of the layered service, made ready first: state
+    /// shared between clones (`ConcurrencyLimit`'s semaphore) is shared by all calls,
+    /// state kept in one instance (`tower::limit::RateLimit`'s window) is not.
     pub fn layer<L, S, B>(mut self, layer: L) -> Self
     where
         L: tower_layer::Layer<Channel, Service = S> + Send + Sync + 'static,

@@ -43,7 +43,9 @@ const MAX_UNSENT_ATTEMPTS: usize = 8;
 /// [`wait_for_state_change`](Channel::wait_for_state_change).
 ///
 /// A channel is also a tower [`Service`] of HTTP requests, which is what the layers of
-/// [`ChannelBuilder::layer`](super::ChannelBuilder::layer) wrap.
+/// [`ChannelBuilder::layer`](super::ChannelBuilder::layer) wrap. Requests sent through
+/// it directly go through its layers, but not through its interceptors, nor get a call
+/// span: those belong to calls made by [`Grpc`](super::Grpc) and generated clients.
 #[derive(Clone)]
 pub struct Channel {
     shared: Arc<Shared>,

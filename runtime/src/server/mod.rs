@@ -334,6 +334,10 @@ impl Server {
     /// `tower::ServiceBuilder`.
     ///
     /// The layer wraps [`Routes`]; what it returns may change the response body type.
+    /// Each request is served by a clone of the layered service, made ready first, as
+    /// hyper serves each connection: state shared between clones (the semaphore of
+    /// `ConcurrencyLimit`) is shared by all calls, state kept in one instance (the
+    /// window of `tower::limit::RateLimit`) is not.
     /// Its errors become statuses: a [`Status`](crate::Status) as it is,
     /// `tower::timeout`'s `DEADLINE_EXCEEDED`, `tower::load_shed`'s
     /// `RESOURCE_EXHAUSTED`, any other `INTERNAL`.
