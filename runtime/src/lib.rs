@@ -26,17 +26,25 @@
 //!   negotiation;
 //! - deadlines, [`Streaming`], the bodies that encode messages, and the server and client
 //!   sides of a call;
-//! - retry policies (gRFC A6), their JSON form, and the request replay they need.
+//! - retry policies (gRFC A6), their JSON form, and the request replay they need;
+//! - `observe` and `trace`: a call's final status, for interceptors, and its `tracing`
+//!   span, with OpenTelemetry's RPC fields.
 //!
 //! **[`server`] and [`client`]: what users build**
 //! - [`Server`]: the accept loop and the router, which implements the transport's seam;
+//!   interceptors, tower layers and a fallback service for non-gRPC requests;
 //! - [`Channel`] and [`client::Grpc`], which run calls for generated clients: per-address
 //!   subchannels that reconnect with backoff, load balancing, name resolution,
-//!   connectivity states and retries.
-//! - `health` (cargo feature `health`): the `grpc.health.v1.Health` service.
+//!   connectivity states and retries; interceptors and tower layers.
+//! - `health` (cargo feature `health`): the `grpc.health.v1.Health` service;
+//! - `reflection` (cargo feature `reflection`): gRPC server reflection, `v1` and
+//!   `v1alpha`.
 //!
-//! [`codegen`] re-exports what generated code names. With the `reflection` feature,
-//! `reflection` (beside `server` and `client`) serves gRPC server reflection.
+//! [`codegen`] re-exports what generated code names.
+//!
+//! Runnable examples: serving and calling below; interceptors on both sides in
+//! [`interceptor`]; the health service in `health` and reflection in `reflection` (with
+//! their features).
 //!
 //! # Serving and calling
 //!
