@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use http::uri::Scheme;
 use tokio::sync::{Notify, watch};
-use tower_service::Service;
 
 use super::backoff::BackoffConfig;
 use super::balancer::LoadBalancingPolicy;
@@ -22,7 +21,7 @@ use crate::protocol::retry::RetryConfig;
 use crate::transport::body::Body;
 use crate::transport::connect::{Connector, host_of};
 use crate::transport::http2::keepalive::{DEFAULT_KEEP_ALIVE_TIMEOUT, Keepalive};
-use crate::transport::{ClientTlsConfig, HttpVersion};
+use crate::transport::{ClientTlsConfig, HttpVersion, TowerService};
 
 /// Default limit on the connections of an HTTP/1.1 channel.
 const DEFAULT_MAX_HTTP1_CONNECTIONS: usize = 64;
@@ -107,18 +106,12 @@ impl ChannelBuilder {
     /// Each call goes through a clone of the layered service, made ready first: state
     /// shared between clones (`ConcurrencyLimit`'s semaphore) is shared by all calls,
     /// state kept in one instance (`tower::limit::RateLimit`'s window) is not.
-    pub fn layer<L, S, B>(mut self, layer: L) -> Self
+    pub fn layer<L>(mut self, layer: L) -> Self
     where
-        L: tower_layer::Layer<Channel, Service = S> + Send + Sync + 'static,
-        S: Service<http::Request<Body>, Response = http::Response<B>>
-            + Clone
+        L: tower_layer::Layer<Channel, Service: TowerService<http::Request<Body>>>
             + Send
             + Sync
             + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send,
-        B: http_body::Body + Send + 'static,
-        B::Error: Into<BoxError>,
     {
         self.layers.push(Arc::new(move |channel: Channel| {
             let service = layer.layer(channel.clone());

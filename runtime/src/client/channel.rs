@@ -19,14 +19,16 @@ use super::state::ConnectivityState;
 use super::subchannel::Connection;
 use tower_service::Service;
 
-use crate::boxed::{BoxError, BoxFuture};
+use crate::boxed::BoxFuture;
 use crate::interceptor::Interceptors;
 use crate::protocol::retry::Retries;
 use crate::status::Status;
 use crate::transport::body::Body;
 use crate::transport::error::SendError;
 use crate::transport::incoming::IncomingBody;
-use crate::transport::layered::{into_incoming, ready_and_call, status_from_service_error};
+use crate::transport::layered::{
+    TowerService, into_incoming, ready_and_call, status_from_service_error,
+};
 
 /// Attempts of one call on connections that did not take it (closed, or going away)
 /// before it fails: each such attempt retires the connection, so this only bounds a
@@ -62,18 +64,7 @@ impl Channel {
     }
 
     /// This channel, sending its calls through `service` (layers around a clone of it).
-    pub(super) fn layered<S, B>(self, service: S) -> Channel
-    where
-        S: Service<http::Request<Body>, Response = http::Response<B>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send,
-        B: http_body::Body + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
+    pub(super) fn layered(self, service: impl TowerService<http::Request<Body>>) -> Channel {
         Channel {
             layered: Some(Arc::new(Erased(service))),
             ..self
@@ -256,14 +247,7 @@ trait ErasedClient: Send + Sync {
 
 struct Erased<S>(S);
 
-impl<S, B> ErasedClient for Erased<S>
-where
-    S: Service<http::Request<Body>, Response = http::Response<B>> + Clone + Send + Sync + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send,
-    B: http_body::Body + Send + 'static,
-    B::Error: Into<BoxError>,
-{
+impl<S: TowerService<http::Request<Body>>> ErasedClient for Erased<S> {
     fn call(
         &self,
         request: http::Request<Body>,

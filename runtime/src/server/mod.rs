@@ -28,13 +28,12 @@ pub use signal::shutdown_signal;
 use self::connection::Connection;
 use self::intercept::intercept_call;
 use self::router::{ErasedService, Route, RouteFuture, erase};
-use crate::boxed::BoxError;
 use crate::error::Error;
 use crate::interceptor::{Interceptor, Interceptors};
-use crate::transport::ServerTlsConfig;
 use crate::transport::body::Body;
 use crate::transport::limits::ConnectionLimits;
 use crate::transport::shutdown::{self, Phase};
+use crate::transport::{ServerTlsConfig, TowerService};
 
 /// Default for [`Server::max_connections`].
 const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
@@ -341,18 +340,11 @@ impl Server {
     /// Its errors become statuses: a [`Status`](crate::Status) as it is,
     /// `tower::timeout`'s `DEADLINE_EXCEEDED`, `tower::load_shed`'s
     /// `RESOURCE_EXHAUSTED`, any other `INTERNAL`.
-    pub fn layer<L, S, B>(mut self, layer: L) -> Server
+    pub fn layer<L>(mut self, layer: L) -> Server
     where
-        L: tower_layer::Layer<Routes, Service = S> + Send + 'static,
-        S: Service<http::Request<IncomingBody>, Response = http::Response<B>>
-            + Clone
+        L: tower_layer::Layer<Routes, Service: TowerService<http::Request<IncomingBody>>>
             + Send
-            + Sync
             + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send,
-        B: http_body::Body + Send + 'static,
-        B::Error: Into<BoxError>,
     {
         self.layers.push(Box::new(move |routes| {
             Routes::layered(erase(layer.layer(routes)))
@@ -363,18 +355,10 @@ impl Server {
     /// Serves requests that are not gRPC and name no added service with `service`: an
     /// `axum::Router`, for example, to serve REST routes on the gRPC port. gRPC requests
     /// for unknown services still get `UNIMPLEMENTED`.
-    pub fn fallback_service<S, B>(mut self, service: S) -> Server
-    where
-        S: Service<http::Request<IncomingBody>, Response = http::Response<B>>
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Error: Into<BoxError>,
-        S::Future: Send,
-        B: http_body::Body + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
+    pub fn fallback_service(
+        mut self,
+        service: impl TowerService<http::Request<IncomingBody>>,
+    ) -> Server {
         self.fallback = Some(erase(service));
         self
     }

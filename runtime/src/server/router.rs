@@ -16,7 +16,9 @@ use crate::protocol::wire::is_grpc_content_type;
 use crate::request::Peer;
 use crate::transport::body::Body;
 use crate::transport::incoming::IncomingBody;
-use crate::transport::layered::{into_body, ready_and_call, status_from_service_error};
+use crate::transport::layered::{
+    TowerService, into_body, ready_and_call, status_from_service_error,
+};
 use crate::transport::service::HttpService;
 
 /// The future of a routed call.
@@ -137,35 +139,15 @@ pub(crate) trait ErasedService: Send + Sync {
 }
 
 /// Erases a tower service's types: its body becomes a [`Body`], its errors statuses.
-pub(crate) fn erase<S, B>(service: S) -> Arc<dyn ErasedService>
-where
-    S: Service<http::Request<IncomingBody>, Response = http::Response<B>>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send,
-    B: http_body::Body + Send + 'static,
-    B::Error: Into<BoxError>,
-{
+pub(crate) fn erase(
+    service: impl TowerService<http::Request<IncomingBody>>,
+) -> Arc<dyn ErasedService> {
     Arc::new(Erased(service))
 }
 
 struct Erased<S>(S);
 
-impl<S, B> ErasedService for Erased<S>
-where
-    S: Service<http::Request<IncomingBody>, Response = http::Response<B>>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send,
-    B: http_body::Body + Send + 'static,
-    B::Error: Into<BoxError>,
-{
+impl<S: TowerService<http::Request<IncomingBody>>> ErasedService for Erased<S> {
     fn call(&self, request: http::Request<IncomingBody>) -> RouteFuture {
         let service = self.0.clone();
         Box::pin(async move {

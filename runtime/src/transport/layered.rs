@@ -16,6 +16,32 @@ use super::incoming::IncomingBody;
 use crate::boxed::BoxError;
 use crate::status::Status;
 
+/// A tower service of HTTP requests that rsrpc can put on a call's path: layers around a
+/// server's routes or around a channel, or a server's fallback service. Implemented for
+/// every service whose response body and errors rsrpc can convert; there is nothing to
+/// implement by hand.
+pub trait TowerService<R>:
+    Service<R, Response = http::Response<Self::ResponseBody>, Error: Into<BoxError>, Future: Send>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+    /// The body of the service's responses.
+    type ResponseBody: http_body::Body<Error: Into<BoxError>> + Send + 'static;
+}
+
+impl<S, R, B> TowerService<R> for S
+where
+    S: Service<R, Response = http::Response<B>> + Clone + Send + Sync + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send,
+    B: http_body::Body + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type ResponseBody = B;
+}
+
 /// Waits until `service` is ready, then calls it.
 pub(crate) async fn ready_and_call<S, R>(
     mut service: S,

@@ -21,6 +21,7 @@ pub(crate) mod tls;
 
 pub use crate::request::Certificate;
 pub use http_version::HttpVersion;
+pub use layered::TowerService;
 pub use tls::{ClientTlsConfig, ServerTlsConfig};
 
 pub(crate) use connection::serve_connection;

@@ -1,30 +1,24 @@
 //! `interop-server` stops gracefully on SIGTERM and SIGINT: a call under way finishes,
 //! then the process exits with success.
 
-use std::process::{Command, Stdio};
+mod spawned;
+
+use std::process::Command;
 use std::time::Duration;
 
 use interop::grpc::testing::test_service_client::TestServiceClient;
 use interop::grpc::testing::{ResponseParameters, StreamingOutputCallRequest};
-use tokio::io::{AsyncBufReadExt, BufReader};
+
+use spawned::{InteropServer, interop_server};
 
 /// Starts `interop-server` on a free port, with a call streaming from it, sends `signal`
 /// mid-call, and checks the call completes and the process exits with success.
 async fn stops_gracefully_on(signal: &str) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_interop-server"))
-        .arg(format!("--port={port}"))
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let listening = lines.next_line().await.unwrap().unwrap();
-    assert!(listening.contains("listening"), "{listening}");
+    let InteropServer {
+        process: mut server,
+        port,
+        stderr: mut lines,
+    } = interop_server().await;
 
     let client = TestServiceClient::connect(format!("http://127.0.0.1:{port}"))
         .await
