@@ -37,12 +37,13 @@ pub use channel::Channel;
 pub use resolver::{ResolveFuture, Resolver, Target};
 pub use state::ConnectivityState;
 
-use self::intercept::{finish, start_watching};
+use self::intercept::{failed, finish};
 use crate::codec::encode::FrameEncoder;
 use crate::codec::{CodecSettings, Encoding, EncodingSet};
 use crate::protocol::client_call::{Outgoing, ResponseHead};
 use crate::protocol::deadline::{blame_deadline, within_deadline};
 use crate::protocol::encode_body::request_body;
+use crate::protocol::observe::OnFinish;
 use crate::protocol::streaming::Streaming;
 use crate::request::Request;
 use crate::response::Response;
@@ -91,6 +92,23 @@ impl ClientConfig {
     }
 }
 
+/// `(request, watch)`: the request after the channel's interceptors, and what reports the
+/// call's end to them and to its span; the request untouched and `None` when nothing
+/// watches. A macro, not a method: the call's future then holds the request only once,
+/// and the boxed interceptors' future only when they run.
+macro_rules! watched {
+    ($grpc:expr, $request:expr, $path:expr) => {
+        match intercept::watcher(&$grpc.channel, $path) {
+            None => ($request, None),
+            Some(span) => {
+                let watching = intercept::start_watching(&$grpc.channel, $request, $path, span);
+                let (request, on_finish) = Box::pin(watching).await?;
+                (request, Some(on_finish))
+            }
+        }
+    };
+}
+
 /// Runs calls of the four kinds over a [`Channel`]. Generated clients wrap one; it is
 /// cheap to clone, and every method takes `&self`.
 #[derive(Debug, Clone)]
@@ -123,12 +141,15 @@ impl Grpc {
         Req: Message,
         Res: Message + Default,
     {
-        let mut outgoing = self.unary_body(request)?;
-        let watch = start_watching(&self.channel, &mut outgoing, path).await?;
-        let response = match self.start(outgoing, path).await {
-            Ok(head) => head.read_single().await,
-            Err(status) => Err(status),
-        };
+        let (request, mut watch) = watched!(self, request, path);
+        let outgoing = self.unary_body(request)?;
+        // Not a `match` on the head: its binding would hold the head across the read.
+        let response = self
+            .start(outgoing, path)
+            .await
+            .map_err(|status| failed(&mut watch, status))?
+            .read_single()
+            .await;
         self.credit_success(&response);
         finish(watch, &response);
         response
@@ -143,8 +164,11 @@ impl Grpc {
     where
         Req: Message,
     {
+        let (request, mut watch) = watched!(self, request, path);
         let outgoing = self.unary_body(request)?;
-        self.start_streaming(outgoing, path).await
+        let head = self.start(outgoing, path).await;
+        let head = head.map_err(|status| failed(&mut watch, status))?;
+        Ok(self.streaming_response(head, watch))
     }
 
     /// A client-streaming call: a stream of requests, one response.
@@ -158,12 +182,15 @@ impl Grpc {
         Req: Message + 'static,
         Res: Message + Default,
     {
-        let mut outgoing = self.streaming_body(request);
-        let watch = start_watching(&self.channel, &mut outgoing, path).await?;
-        let response = match self.start(outgoing, path).await {
-            Ok(head) => head.read_single().await,
-            Err(status) => Err(status),
-        };
+        let (request, mut watch) = watched!(self, request, path);
+        let outgoing = self.streaming_body(request);
+        // Not a `match` on the head: its binding would hold the head across the read.
+        let response = self
+            .start(outgoing, path)
+            .await
+            .map_err(|status| failed(&mut watch, status))?
+            .read_single()
+            .await;
         self.credit_success(&response);
         finish(watch, &response);
         response
@@ -179,31 +206,24 @@ impl Grpc {
         S: Stream<Item = Req> + Send + 'static,
         Req: Message + 'static,
     {
+        let (request, mut watch) = watched!(self, request, path);
         let outgoing = self.streaming_body(request);
-        self.start_streaming(outgoing, path).await
+        let head = self.start(outgoing, path).await;
+        let head = head.map_err(|status| failed(&mut watch, status))?;
+        Ok(self.streaming_response(head, watch))
     }
 
-    /// Starts a call whose responses stream, and waits for the response head.
-    async fn start_streaming<Res>(
+    /// The response of a call whose responses stream, once its head has arrived, which
+    /// reports the call's end to `watch` when the stream ends.
+    fn streaming_response<Res>(
         &self,
-        mut outgoing: Outgoing,
-        path: &'static str,
-    ) -> Result<Response<Streaming<Res>>, Status> {
-        let watch = start_watching(&self.channel, &mut outgoing, path).await?;
-        let head = match self.start(outgoing, path).await {
-            Ok(head) => head,
-            Err(status) => {
-                if let Some(watch) = watch {
-                    watch.finish(&status);
-                }
-                return Err(status);
-            }
-        };
+        head: ResponseHead,
+        watch: Option<OnFinish>,
+    ) -> Response<Streaming<Res>> {
         // A stream's end is the caller's to read: its response head counts here.
         self.credit_success(&Ok(()));
-        Ok(head
-            .into_streaming()
-            .map(|stream| stream.reporting_end(watch)))
+        head.into_streaming()
+            .map(|stream| stream.reporting_end(watch))
     }
 
     /// Gives the retry throttle its credit for a call that succeeded (gRFC A6: every

@@ -70,6 +70,7 @@ impl Routes {
     }
 
     /// Starts serving `request`.
+    #[inline]
     fn dispatch(&self, request: http::Request<IncomingBody>) -> RouteFuture {
         match &self.dispatch {
             Dispatch::Table(table) => table.dispatch(request),
