@@ -186,18 +186,30 @@ impl Http2Connection {
             .send_request(http::Request::from_parts(parts, ()), end_of_stream)
             // No stream was opened: the server cannot have seen the request.
             .map_err(|error| ended.failure(error, true))?;
+        let incoming = |response: http::Response<h2::RecvStream>| {
+            response.map(|stream| IncomingBody::http2(RecvBody::new(stream).holding(guard)))
+        };
         if !end_of_stream {
-            // A streamed body goes out from a task of its own, as the call reads responses.
-            if let Some(body) = send_full(body, &mut stream, &mut None)
-                .map_err(|error| ended.failure(error, false))?
-            {
-                drop(tokio::spawn(pump(body, stream)));
+            match send_full(body, &mut stream, &mut None) {
+                Ok(None) => {}
+                // A streamed body goes out from a task of its own, as the call reads
+                // responses.
+                Ok(Some(body)) => drop(tokio::spawn(pump(body, stream))),
+                // The server may have answered and closed the stream before the body
+                // went out (a Trailers-Only refusal can, while this task waits for a
+                // core): then its response says why, not the closed stream.
+                Err(send_error) => {
+                    return match response.await {
+                        Ok(response) => Ok(incoming(response)),
+                        Err(_) => Err(ended.failure(send_error, false)),
+                    };
+                }
             }
         }
         let response = response
             .await
             .map_err(|error| ended.failure(error, false))?;
-        Ok(response.map(|stream| IncomingBody::http2(RecvBody::new(stream).holding(guard))))
+        Ok(incoming(response))
     }
 }
 
