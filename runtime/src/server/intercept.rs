@@ -10,8 +10,8 @@ use http::uri::PathAndQuery;
 use tokio::time::Instant;
 use tower_service::Service;
 
-use super::NamedService;
 use super::router::RouteFuture;
+use super::{NamedService, RouteService};
 use crate::interceptor::{GrpcMethod, Interceptor, Interceptors};
 use crate::metadata::MetadataMap;
 use crate::protocol::deadline::within_deadline;
@@ -121,17 +121,7 @@ impl<S: NamedService> NamedService for InterceptedService<S> {
     }
 }
 
-impl<S> Service<http::Request<IncomingBody>> for InterceptedService<S>
-where
-    S: Service<
-            http::Request<IncomingBody>,
-            Response = http::Response<Body>,
-            Error = Infallible,
-            Future = RouteFuture,
-        > + Clone
-        + Send
-        + 'static,
-{
+impl<S: RouteService> Service<http::Request<IncomingBody>> for InterceptedService<S> {
     type Response = http::Response<Body>;
     type Error = Infallible;
     type Future = RouteFuture;

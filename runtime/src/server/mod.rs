@@ -59,6 +59,33 @@ pub trait NamedService {
     fn on_shutdown(&self) {}
 }
 
+/// What [`Server::add_service`] routes calls to, with a [`NamedService`]: a tower service
+/// whose boxed future cannot fail, as generated servers are. Implemented for every such
+/// service; there is nothing to implement by hand.
+pub trait RouteService:
+    Service<
+        http::Request<IncomingBody>,
+        Response = http::Response<Body>,
+        Error = Infallible,
+        Future = RouteFuture,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S> RouteService for S where
+    S: Service<
+            http::Request<IncomingBody>,
+            Response = http::Response<Body>,
+            Error = Infallible,
+            Future = RouteFuture,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
 /// A gRPC server: add generated services, then serve them on a socket.
 ///
 /// ```text
@@ -290,19 +317,7 @@ impl Server {
     /// Adds a generated service. Calls to `/{S::NAME}/*` go to it.
     ///
     /// Any `tower` service with a name and a boxed future fits, as generated servers do.
-    pub fn add_service<S>(mut self, service: S) -> Server
-    where
-        S: Service<
-                http::Request<IncomingBody>,
-                Response = http::Response<Body>,
-                Error = Infallible,
-                Future = RouteFuture,
-            > + NamedService
-            + Clone
-            + Send
-            + Sync
-            + 'static,
-    {
+    pub fn add_service<S: RouteService + NamedService + Sync>(mut self, service: S) -> Server {
         let build: RouteBuilder = Box::new(move |defaults| {
             let mut service = service;
             service.inherit_config(defaults);
