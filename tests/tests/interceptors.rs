@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use prost::Message;
 use rsrpc::interceptor::{FinishedCall, GrpcMethod, Interceptor};
-use rsrpc::server::InterceptedService;
 use rsrpc::transport::HttpVersion;
 use rsrpc::{Channel, Code, Request, Server, Status};
 use rsrpc_tests::e2e::EchoRequest;
@@ -218,8 +217,9 @@ async fn a_call_the_client_abandons_ends_cancelled_for_the_server_interceptor() 
 #[tokio::test]
 async fn server_interceptors_run_before_those_of_a_service() {
     let service = EchoService::default();
-    let echo = InterceptedService::new(EchoServer::new(service), stamp("service"))
-        .interceptor(stamp("service again"));
+    // The generated shorthand for `InterceptedService::new(EchoServer::new(..), ..)`.
+    let echo =
+        EchoServer::with_interceptor(service, stamp("service")).interceptor(stamp("service again"));
     let server = Server::builder()
         .interceptor(stamp("server"))
         .add_service(echo);

@@ -130,6 +130,14 @@ pub mod health_server {
             self.config = config;
             self
         }
+        /// Serves `inner` behind `interceptor`, which runs before each call to this
+        /// service (`rsrpc::server::InterceptedService`, as tonic's `with_interceptor`).
+        pub fn with_interceptor(
+            inner: T,
+            interceptor: impl ::rsrpc::interceptor::Interceptor,
+        ) -> ::rsrpc::server::InterceptedService<Self> {
+            ::rsrpc::server::InterceptedService::new(Self::new(inner), interceptor)
+        }
     }
     impl<T> ::rsrpc::server::NamedService for HealthServer<T> {
         const NAME: &'static str = "grpc.health.v1.Health";
