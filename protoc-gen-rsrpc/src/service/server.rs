@@ -139,7 +139,7 @@ fn server_struct(service: &ServiceModel) -> TokenStream {
             }
 
             /// Serves `inner` behind `interceptor`, which runs before each call to this
-            /// service (`rsrpc::server::InterceptedService`, as tonic's `with_interceptor`).
+            /// service: an `InterceptedService`, as tonic's `with_interceptor` makes.
             pub fn with_interceptor(
                 inner: T,
                 interceptor: impl ::rsrpc::interceptor::Interceptor,

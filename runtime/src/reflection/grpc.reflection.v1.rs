@@ -201,7 +201,7 @@ pub mod server_reflection_server {
             self
         }
         /// Serves `inner` behind `interceptor`, which runs before each call to this
-        /// service (`rsrpc::server::InterceptedService`, as tonic's `with_interceptor`).
+        /// service: an `InterceptedService`, as tonic's `with_interceptor` makes.
         pub fn with_interceptor(
             inner: T,
             interceptor: impl ::rsrpc::interceptor::Interceptor,
