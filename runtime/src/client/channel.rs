@@ -26,9 +26,7 @@ use crate::status::Status;
 use crate::transport::body::Body;
 use crate::transport::error::SendError;
 use crate::transport::incoming::IncomingBody;
-use crate::transport::layered::{
-    TowerService, into_incoming, ready_and_call, status_from_service_error,
-};
+use crate::transport::layered::{TowerService, ready_and_call, status_from_service_error};
 
 /// Attempts of one call on connections that did not take it (closed, or going away)
 /// before it fails: each such attempt retires the connection, so this only bounds a
@@ -255,7 +253,7 @@ impl<S: TowerService<http::Request<Body>>> ErasedClient for Erased<S> {
         let service = self.0.clone();
         Box::pin(async move {
             match ready_and_call(service, request).await {
-                Ok(response) => Ok(response.map(into_incoming)),
+                Ok(response) => Ok(response.map(IncomingBody::from_body)),
                 Err(error) => Err(status_from_service_error(error.into())),
             }
         })

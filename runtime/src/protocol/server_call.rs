@@ -2,7 +2,6 @@
 //! request, run the handler under the call's deadline, encode the response. Generated
 //! services call these.
 
-use std::any::Any;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -379,7 +378,7 @@ where
     Fut: Future<Output = Result<http::Response<Body>, Status>>,
 {
     let (parts, body) = request.into_parts();
-    let mut body = into_incoming(body);
+    let mut body = IncomingBody::from_body(body);
     // The peer moves from the server's body to the handler's request.
     let peer = body.take_peer();
     match CallHead::parse(parts, peer, config) {
@@ -390,16 +389,6 @@ where
             response: Some(rejection.into_response()),
         },
     }
-}
-
-/// The request body as an [`IncomingBody`]: the server's own passes as it is, peer
-/// included, with no second box; a body made elsewhere, by a tower stack, is boxed.
-fn into_incoming<B: CallBody>(body: B) -> IncomingBody {
-    let mut slot = Some(body);
-    if let Some(incoming) = (&mut slot as &mut dyn Any).downcast_mut::<Option<IncomingBody>>() {
-        return incoming.take().unwrap_or_else(IncomingBody::empty);
-    }
-    slot.map_or_else(IncomingBody::empty, IncomingBody::boxed)
 }
 
 pin_project_lite::pin_project! {

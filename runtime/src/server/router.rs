@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use http::header::CONTENT_TYPE;
 use tower_service::Service;
 
 use super::trace;
@@ -85,7 +86,7 @@ impl RouteTable {
             return route(request);
         }
         if let Some(fallback) = &self.fallback {
-            if !is_grpc_content_type(request.headers().get("content-type")) {
+            if !is_grpc_content_type(request.headers().get(CONTENT_TYPE)) {
                 return fallback.call(request);
             }
         }
@@ -126,7 +127,7 @@ where
     fn call(&mut self, request: http::Request<B>) -> RouteFuture {
         let (mut parts, body) = request.into_parts();
         let peer = parts.extensions.remove::<Peer>();
-        let mut body = crate::transport::layered::into_incoming(body);
+        let mut body = IncomingBody::from_body(body);
         if let Some(peer) = peer {
             body.set_peer(peer);
         }

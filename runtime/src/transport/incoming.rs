@@ -1,6 +1,7 @@
 //! [`IncomingBody`]: the body of an HTTP message as it arrives — a request on the server,
 //! a response on the client — over HTTP/2 or HTTP/1.1.
 
+use std::any::Any;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -62,6 +63,20 @@ impl IncomingBody {
             .map_err(|error| status_from_body_error(error.into()))
             .boxed_unsync();
         IncomingBody::new(Kind::Boxed(body))
+    }
+
+    /// Any body as an `IncomingBody`: rsrpc's own passes as it is, peer included, with
+    /// no second box; a body made elsewhere (by a tower layer) is boxed.
+    pub(crate) fn from_body<B>(body: B) -> IncomingBody
+    where
+        B: http_body::Body + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let mut slot = Some(body);
+        if let Some(incoming) = (&mut slot as &mut dyn Any).downcast_mut::<Option<IncomingBody>>() {
+            return incoming.take().unwrap_or_else(IncomingBody::empty);
+        }
+        slot.map_or_else(IncomingBody::empty, IncomingBody::boxed)
     }
 
     /// A body that has already ended.

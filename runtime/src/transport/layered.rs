@@ -12,7 +12,6 @@ use tower_service::Service;
 
 use super::body::Body;
 use super::error::status_from_body_error;
-use super::incoming::IncomingBody;
 use crate::boxed::BoxError;
 use crate::status::Status;
 
@@ -71,19 +70,6 @@ where
         body.map_frame(|frame| frame.map_data(|mut data| data.copy_to_bytes(data.remaining())))
             .map_err(|error| status_from_service_error(error.into())),
     )
-}
-
-/// A response body from a layer as an [`IncomingBody`]: rsrpc's own passes as it is.
-pub(crate) fn into_incoming<B>(body: B) -> IncomingBody
-where
-    B: http_body::Body + Send + 'static,
-    B::Error: Into<BoxError>,
-{
-    let mut slot = Some(body);
-    if let Some(body) = (&mut slot as &mut dyn Any).downcast_mut::<Option<IncomingBody>>() {
-        return body.take().unwrap_or_else(IncomingBody::empty);
-    }
-    slot.map_or_else(IncomingBody::empty, IncomingBody::boxed)
 }
 
 /// The status for an error of a user's service or layer: a [`Status`] stays as it is, a
