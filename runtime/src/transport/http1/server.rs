@@ -375,17 +375,16 @@ async fn write_response<W: AsyncWrite + Unpin>(
         (None, Some(size)) => Some(usize::try_from(size).unwrap_or(usize::MAX)),
         (None, None) => None,
     };
-    if let Some(limit) = fold_limit {
-        let headers = write_folded(writer, parts, body, limit, shutdown).await?;
-        if let Some(on_sent) = on_sent {
-            on_sent.sent(&headers);
+    // The header block that ends the response: folded headers, or trailers.
+    let ended = match fold_limit {
+        Some(limit) => write_folded(writer, parts, body, limit, shutdown).await?,
+        None => {
+            write_head(writer, parts.status, &parts.headers, None).await?;
+            write_chunks(writer, body, shutdown).await?
         }
-        return Ok(());
-    }
-    write_head(writer, parts.status, &parts.headers, None).await?;
-    let trailers = write_chunks(writer, body, shutdown).await?;
+    };
     if let Some(on_sent) = on_sent {
-        on_sent.sent(&trailers);
+        on_sent.sent(&ended);
     }
     Ok(())
 }
