@@ -145,6 +145,14 @@ impl Builder {
         self
     }
 
+    /// Whether messages may also travel in the canonical protobuf JSON mapping (default
+    /// false): gRPC-Web and Connect clients in browsers speak it. The generated code
+    /// then needs rsrpc's `json` feature.
+    pub fn json(mut self, enabled: bool) -> Self {
+        self.options.json = enabled;
+        self
+    }
+
     /// Where to write the generated files (default `$OUT_DIR`).
     pub fn out_dir(mut self, path: impl Into<PathBuf>) -> Self {
         self.out_dir = Some(path.into());

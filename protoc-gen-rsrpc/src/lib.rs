@@ -62,6 +62,7 @@ mod builder;
 mod descriptor_set;
 mod generator;
 mod include_file;
+mod json;
 mod lints;
 mod names;
 mod options;

@@ -48,6 +48,11 @@ pub struct Options {
     /// descriptors of the package's files and all they import, for server
     /// reflection (`file_descriptor_set[=BOOL]`, default false).
     pub file_descriptor_set: bool,
+    /// Let messages travel in the canonical protobuf JSON mapping too (`json[=BOOL]`,
+    /// default false): each message implements `prost_reflect::ReflectMessage` from the
+    /// package's `FILE_DESCRIPTOR_SET` (implied), and servers and clients use
+    /// `rsrpc::codec::JsonCodec`. Needs rsrpc's `json` feature.
+    pub json: bool,
 }
 
 impl Default for Options {
@@ -67,6 +72,7 @@ impl Default for Options {
             compile_well_known_types: false,
             disable_comments: Vec::new(),
             file_descriptor_set: false,
+            json: false,
         }
     }
 }
@@ -137,6 +143,20 @@ enum Slot<'a> {
 type AttributeKeys<'a> = [(&'static str, &'a Vec<(String, String)>); 4];
 
 impl Options {
+    /// Whether each package's file gets its `FILE_DESCRIPTOR_SET`: asked for, or needed
+    /// by the JSON mapping.
+    pub fn emits_descriptor_set(&self) -> bool {
+        self.file_descriptor_set || self.json
+    }
+
+    /// The rsrpc codec that generated servers and clients name.
+    pub fn codec(&self) -> proc_macro2::TokenStream {
+        match self.json {
+            true => quote::quote! { ::rsrpc::codec::JsonCodec },
+            false => quote::quote! { ::rsrpc::codec::ProstCodec },
+        }
+    }
+
     /// Parses protoc's `--rsrpc_opt` string: comma-separated `key=value`
     /// entries, where `\,` is a literal comma and `\\` a literal backslash.
     ///
@@ -198,6 +218,7 @@ impl Options {
             "client" => Slot::Bool(&mut self.client),
             "compile_well_known_types" => Slot::Bool(&mut self.compile_well_known_types),
             "file_descriptor_set" => Slot::Bool(&mut self.file_descriptor_set),
+            "json" => Slot::Bool(&mut self.json),
             "extern_path" => Slot::Pairs(&mut self.extern_paths, EXPECT_EXTERN),
             "type_attribute" => Slot::Pairs(&mut self.type_attributes, EXPECT_ATTRIBUTE),
             "field_attribute" => Slot::Pairs(&mut self.field_attributes, EXPECT_ATTRIBUTE),
@@ -338,7 +359,7 @@ mod tests {
             r"type_attribute=.a=#[derive(Eq\, Hash)],field_attribute=M.f=#[deprecated],",
             "enum_attribute=.a.E=#[allow(dead_code)],message_attribute=.=#[non_exhaustive],",
             "bytes=.,btree_map=.a,boxed=M.f,disable_comments=.a.Svc,include_file=protos.rs,",
-            "file_descriptor_set",
+            "file_descriptor_set,json",
         ))
         .unwrap();
         let pair = |a: &str, b: &str| vec![(a.to_owned(), b.to_owned())];
@@ -357,6 +378,7 @@ mod tests {
             compile_well_known_types: true,
             disable_comments: vec![".a.Svc".to_owned()],
             file_descriptor_set: true,
+            json: true,
         };
         assert_eq!(options, expected);
     }

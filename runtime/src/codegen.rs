@@ -6,3 +6,10 @@ pub use http_body;
 pub use tower_service::Service;
 
 pub use crate::boxed::{BoxError, BoxFuture};
+
+/// What code generated with the plugin's `json` option implements for its messages.
+#[cfg(feature = "json")]
+pub mod json {
+    pub use crate::codec::message_descriptor;
+    pub use prost_reflect::{MessageDescriptor, ReflectMessage};
+}

@@ -111,3 +111,6 @@ pub use crate::transport::http1::fuzzing as http1;
 
 /// The HTTP/2 server's frame scanner and PING policy.
 pub use crate::transport::http2::fuzzing as http2;
+
+/// The web protocols' parsers: gRPC-Web and Connect requests and responses.
+pub use crate::web::fuzzing as web;

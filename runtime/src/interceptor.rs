@@ -42,7 +42,7 @@
 //! #     }
 //! #
 //! #     fn call(&mut self, request: http::Request<IncomingBody>) -> Self::Future {
-//! #         Box::pin(rsrpc::server::unary(request, ServiceConfig::default(), |request: Request<Hello>| async move {
+//! #         Box::pin(rsrpc::server::unary(request, ServiceConfig::default(), rsrpc::codec::ProstCodec, |request: Request<Hello>| async move {
 //! #             let Tenant(tenant) = request.extensions().get::<Tenant>().cloned().unwrap();
 //! #             Ok(Response::new(Hello { text: format!("hello, {tenant}") }))
 //! #         }))

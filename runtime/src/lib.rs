@@ -9,7 +9,8 @@
 //! - [`metadata`]: [`MetadataMap`], a call's custom headers and trailers.
 //! - `request` / `response`: [`Request`] and [`Response`], what handlers and clients see.
 //! - `error`: [`Error`], failures to bind, serve or connect.
-//! - [`codec`]: length-prefixed message framing and compression.
+//! - [`codec`]: message formats (protobuf, and JSON with the `json` feature),
+//!   length-prefixed framing and compression.
 //! - `boxed`: the boxed error and future types.
 //! - `jitter`: randomised durations for timers that must not fire in step.
 //! - [`interceptor`]: the [`Interceptor`](interceptor::Interceptor) trait, for code that
@@ -29,6 +30,13 @@
 //! - retry policies (gRFC A6), their JSON form, and the request replay they need;
 //! - `observe` and `trace`: a call's final status, for interceptors, and its `tracing`
 //!   span, with OpenTelemetry's RPC fields.
+//!
+//! **[`web`]: gRPC-Web and Connect, as translations of gRPC**
+//! - [`Protocol`](web::Protocol), which protocol a request speaks, and the rules of
+//!   each: gRPC-Web's trailer frame and base64 bodies, Connect's unary requests, GETs,
+//!   end-of-stream messages and JSON errors;
+//! - the server's translation of a web request into a gRPC one and of its response back,
+//!   and the channel's, the other way.
 //!
 //! **[`server`] and [`client`]: what users build**
 //! - [`Server`]: the accept loop and the router, which implements the transport's seam;
@@ -89,6 +97,7 @@
 //!             "/greet.Greeter/Greet" => Box::pin(rsrpc::server::unary(
 //!                 request,
 //!                 ServiceConfig::default(),
+//!                 rsrpc::codec::ProstCodec,
 //!                 |request: Request<Hello>| async move {
 //!                     let name = request.into_inner().text;
 //!                     if name.is_empty() {
@@ -155,6 +164,7 @@ mod response;
 pub mod server;
 mod status;
 pub mod transport;
+pub mod web;
 
 pub use client::Channel;
 pub use error::Error;

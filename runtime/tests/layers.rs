@@ -1,5 +1,6 @@
 //! Enforces the layer map at the top of `src/lib.rs` (core values, then `transport`, then
-//! `protocol`, then `server` and `client`, each using only the layers below it) and that
+//! `protocol`, then `web`, then `server` and `client`, each using only the layers below
+//! it) and that
 //! no files import each other in a cycle.
 //!
 //! The check reads the sources as text. It skips comments and literals, collects every
@@ -19,6 +20,7 @@ enum Layer {
     Core,
     Transport,
     Protocol,
+    Web,
     ServerAndClient,
     Facade,
 }
@@ -30,6 +32,7 @@ fn layer_of_module(name: &str) -> Option<Layer> {
         | "interceptor" => Layer::Core,
         "transport" => Layer::Transport,
         "protocol" => Layer::Protocol,
+        "web" => Layer::Web,
         "server" | "client" | "health" | "reflection" => Layer::ServerAndClient,
         "lib" | "codegen" | "fuzzing" => Layer::Facade,
         _ => return None,

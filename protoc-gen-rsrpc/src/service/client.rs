@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::docs;
-use super::model::{MethodModel, ServiceModel};
+use super::model::{CallKind, MethodModel, ServiceModel};
 
 /// Renders the client module for `service`.
 pub fn render(service: &ServiceModel) -> TokenStream {
@@ -16,6 +16,17 @@ pub fn render(service: &ServiceModel) -> TokenStream {
     let docs = docs::attributes(&docs::lines_or(&service.docs, &fallback));
     let deprecated = service.deprecated_attribute();
     let methods = service.methods.iter().map(client_method);
+    let codec = &service.codec;
+    let (grpc, new_grpc) = match service.json {
+        true => (
+            quote! { ::rsrpc::client::Grpc<#codec> },
+            quote! { ::rsrpc::client::Grpc::with_codec(channel, #codec) },
+        ),
+        false => (
+            quote! { ::rsrpc::client::Grpc },
+            quote! { ::rsrpc::client::Grpc::new(channel) },
+        ),
+    };
     quote! {
         #module_doc
         #lints
@@ -24,13 +35,13 @@ pub fn render(service: &ServiceModel) -> TokenStream {
             #deprecated
             #[derive(Debug, Clone)]
             pub struct #name {
-                inner: ::rsrpc::client::Grpc,
+                inner: #grpc,
             }
 
             impl #name {
                 /// Creates a client that sends calls over `channel`.
                 pub fn new(channel: ::rsrpc::Channel) -> Self {
-                    Self { inner: ::rsrpc::client::Grpc::new(channel) }
+                    Self { inner: #new_grpc }
                 }
 
                 /// Connects to `destination` (e.g. `"http://127.0.0.1:50051"`) over HTTP/2.
@@ -48,7 +59,7 @@ pub fn render(service: &ServiceModel) -> TokenStream {
                 }
 
                 /// Returns the underlying call dispatcher.
-                pub fn into_inner(self) -> ::rsrpc::client::Grpc {
+                pub fn into_inner(self) -> #grpc {
                     self.inner
                 }
 
@@ -63,7 +74,12 @@ fn client_method(method: &MethodModel) -> TokenStream {
     let route = &method.route;
     let input = &method.input;
     let output = &method.output;
-    let call = method.kind.runtime_fn();
+    let call = match method.kind {
+        CallKind::Unary if method.no_side_effects => {
+            quote::format_ident!("unary_without_side_effects")
+        }
+        kind => kind.runtime_fn(),
+    };
     let docs = method_docs(method);
     let deprecated = method.deprecated_attribute();
     let (request_type, into_request) = if method.kind.client_streams() {

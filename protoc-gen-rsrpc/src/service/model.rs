@@ -66,6 +66,10 @@ impl CallKind {
 pub struct ServiceModel {
     /// `package.Service`, as used in routes and `NamedService::NAME`.
     pub full_name: String,
+    /// The rsrpc codec its messages travel with (`ProstCodec`, or `JsonCodec`).
+    pub codec: TokenStream,
+    /// Whether that codec is `JsonCodec`.
+    pub json: bool,
     /// The server trait, e.g. `RouteGuide`.
     pub trait_ident: Ident,
     /// The server struct, e.g. `RouteGuideServer`.
@@ -109,6 +113,8 @@ pub struct MethodModel {
     pub docs: Vec<String>,
     /// Whether the rpc is marked `deprecated`.
     pub deprecated: bool,
+    /// Whether the rpc says `option idempotency_level = NO_SIDE_EFFECTS`.
+    pub no_side_effects: bool,
 }
 
 impl ServiceModel {
@@ -155,6 +161,8 @@ impl ServiceModel {
             deprecated: service.options.deprecated(),
             methods,
             full_name,
+            codec: options.codec(),
+            json: options.json,
         })
     }
 
@@ -214,6 +222,8 @@ impl MethodModel {
                 options,
             ),
             deprecated: method.options.deprecated(),
+            no_side_effects: method.options.idempotency_level()
+                == prost_types::method_options::IdempotencyLevel::NoSideEffects,
             proto_name: name.clone(),
             route,
         })

@@ -165,12 +165,17 @@ fn router(service: &ServiceModel) -> TokenStream {
         // Nothing to route to; binding `inner` and `config` would warn.
         quote! { Box::pin(::rsrpc::server::unimplemented(request)) }
     } else {
+        let codec = &service.codec;
         let arms = service.methods.iter().map(|method| {
             let route = &method.route;
             let handler = method.kind.runtime_fn();
+            let config = match method.no_side_effects {
+                true => quote! { config.no_side_effects() },
+                false => quote! { config },
+            };
             let method = &method.server_ident;
             quote! {
-                #route => Box::pin(::rsrpc::server::#handler(request, config, move |request| async move {
+                #route => Box::pin(::rsrpc::server::#handler(request, #config, #codec, move |request| async move {
                     <T as #service_trait>::#method(&inner, request).await
                 })),
             }

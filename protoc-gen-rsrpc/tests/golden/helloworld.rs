@@ -96,6 +96,7 @@ pub mod greeter_server {
                         ::rsrpc::server::unary(
                             request,
                             config,
+                            ::rsrpc::codec::ProstCodec,
                             move |request| async move {
                                 <T as Greeter>::say_hello(&inner, request).await
                             },

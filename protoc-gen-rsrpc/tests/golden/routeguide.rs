@@ -192,6 +192,7 @@ pub mod route_guide_server {
                         ::rsrpc::server::unary(
                             request,
                             config,
+                            ::rsrpc::codec::ProstCodec,
                             move |request| async move {
                                 <T as RouteGuide>::get_feature(&inner, request).await
                             },
@@ -203,6 +204,7 @@ pub mod route_guide_server {
                         ::rsrpc::server::server_streaming(
                             request,
                             config,
+                            ::rsrpc::codec::ProstCodec,
                             move |request| async move {
                                 <T as RouteGuide>::list_features(&inner, request).await
                             },
@@ -214,6 +216,7 @@ pub mod route_guide_server {
                         ::rsrpc::server::client_streaming(
                             request,
                             config,
+                            ::rsrpc::codec::ProstCodec,
                             move |request| async move {
                                 <T as RouteGuide>::record_route(&inner, request).await
                             },
@@ -225,6 +228,7 @@ pub mod route_guide_server {
                         ::rsrpc::server::bidi_streaming(
                             request,
                             config,
+                            ::rsrpc::codec::ProstCodec,
                             move |request| async move {
                                 <T as RouteGuide>::route_chat(&inner, request).await
                             },

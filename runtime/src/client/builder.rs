@@ -15,6 +15,7 @@ use super::shared::{Addresses, Shared};
 use super::state::ConnectivityState;
 use super::subchannel::ConnectSettings;
 use crate::boxed::BoxError;
+use crate::codec::Format;
 use crate::error::Error;
 use crate::interceptor::{Interceptor, Interceptors};
 use crate::protocol::retry::RetryConfig;
@@ -22,6 +23,8 @@ use crate::transport::body::Body;
 use crate::transport::connect::{Connector, host_of};
 use crate::transport::http2::keepalive::{DEFAULT_KEEP_ALIVE_TIMEOUT, Keepalive};
 use crate::transport::{ClientTlsConfig, HttpVersion, TowerService};
+use crate::web::Protocol;
+use crate::web::client::WebSettings;
 
 /// Default limit on the connections of an HTTP/1.1 channel.
 const DEFAULT_MAX_HTTP1_CONNECTIONS: usize = 64;
@@ -56,6 +59,8 @@ pub struct ChannelBuilder {
     interceptors: Interceptors,
     /// Wrap the channel, outermost first.
     layers: Vec<Arc<LayerFn>>,
+    web: WebSettings,
+    format: Format,
 }
 
 /// Wraps a channel in a layer.
@@ -82,7 +87,34 @@ impl ChannelBuilder {
             retry: RetryConfig::default(),
             interceptors: Interceptors::default(),
             layers: Vec::new(),
+            web: WebSettings::default(),
+            format: Format::default(),
         }
+    }
+
+    /// The protocol calls speak (default [`Protocol::Grpc`]): gRPC, gRPC-Web or Connect.
+    /// Generated clients work the same over each; gRPC-Web and Connect also work over
+    /// HTTP/1.1 ([`http_version`](Self::http_version)) through proxies that drop
+    /// trailers.
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.web.protocol = protocol;
+        self
+    }
+
+    /// The format of calls' messages (default [`Format::Proto`]). JSON needs clients
+    /// generated with the plugin's `json` option; others fail their calls with
+    /// `INTERNAL` before sending them.
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Over Connect, sends unary calls to methods without side effects as HTTP GETs, with
+    /// the message in the query, so that HTTP caches can keep their responses (default
+    /// off, as connect-go's `WithHTTPGet`).
+    pub fn connect_get(mut self, enabled: bool) -> Self {
+        self.web.connect_get = enabled;
+        self
     }
 
     /// Adds an interceptor that runs before every call made through the channel, in the
@@ -313,6 +345,8 @@ impl ChannelBuilder {
             turn: AtomicUsize::new(0),
             retries,
             interceptors: self.interceptors,
+            web: self.web,
+            format: self.format,
         });
         let layers = self.layers.into_iter().rev();
         Ok(layers.fold(channel, |channel, layer| layer(channel)))

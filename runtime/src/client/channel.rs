@@ -20,13 +20,17 @@ use super::subchannel::Connection;
 use tower_service::Service;
 
 use crate::boxed::BoxFuture;
+use crate::codec::Format;
 use crate::interceptor::Interceptors;
+use crate::protocol::client_call::CallShape;
 use crate::protocol::retry::Retries;
 use crate::status::Status;
 use crate::transport::body::Body;
 use crate::transport::error::SendError;
 use crate::transport::incoming::IncomingBody;
 use crate::transport::layered::{TowerService, ready_and_call, status_from_service_error};
+use crate::web::Protocol;
+use crate::web::client::{from_web, to_web};
 
 /// Attempts of one call on connections that did not take it (closed, or going away)
 /// before it fails: each such attempt retires the connection, so this only bounds a
@@ -117,6 +121,11 @@ impl Channel {
         self.connection(false).await.map(drop)
     }
 
+    /// The format of calls' messages.
+    pub(crate) fn format(&self) -> Format {
+        self.shared.format
+    }
+
     /// The channel's retry policies and throttle, if any call is retried.
     pub(crate) fn retries(&self) -> Option<&Retries> {
         self.shared.retries.as_ref()
@@ -140,7 +149,30 @@ impl Channel {
     /// out again on another connection. One the server refused, or excluded by GOAWAY,
     /// goes out once more if `resend` can build it again (gRPC's transparent retry);
     /// otherwise it fails with [`SendError::unprocessed`] set.
+    ///
+    /// Over gRPC-Web or Connect, the request of shape `shape` goes in that protocol, and
+    /// its response comes back as gRPC.
     pub(crate) async fn send(
+        &self,
+        request: http::Request<Body>,
+        shape: CallShape,
+        wait_for_ready: bool,
+        resend: impl FnOnce() -> Option<http::Request<Body>>,
+    ) -> Result<http::Response<IncomingBody>, SendError> {
+        let web = self.shared.web;
+        if web.protocol == Protocol::Grpc {
+            return self.send_http(request, wait_for_ready, resend).await;
+        }
+        let request = to_web(web, shape, request).map_err(SendError::from)?;
+        let resend = || resend().and_then(|again| to_web(web, shape, again).ok());
+        let response = self.send_http(request, wait_for_ready, resend).await?;
+        from_web(web.protocol, shape, response)
+            .await
+            .map_err(SendError::from)
+    }
+
+    /// Sends an HTTP request as [`send`](Self::send) describes.
+    async fn send_http(
         &self,
         mut request: http::Request<Body>,
         wait_for_ready: bool,
@@ -229,7 +261,7 @@ impl Service<http::Request<Body>> for Channel {
         let channel = self.clone();
         Box::pin(async move {
             let wait_for_ready = request.extensions().get::<WaitForReady>().is_some();
-            let sent = channel.send(request, wait_for_ready, || None).await;
+            let sent = channel.send_http(request, wait_for_ready, || None).await;
             sent.map_err(|error| error.status)
         })
     }

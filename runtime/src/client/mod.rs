@@ -22,6 +22,7 @@ mod shared;
 mod state;
 mod subchannel;
 
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -30,6 +31,7 @@ use prost::Message;
 use tokio::sync::oneshot;
 
 pub use crate::protocol::retry::RetryPolicy;
+pub use crate::web::Protocol;
 pub use backoff::BackoffConfig;
 pub use balancer::LoadBalancingPolicy;
 pub use builder::ChannelBuilder;
@@ -39,7 +41,10 @@ pub use state::ConnectivityState;
 
 use self::intercept::{failed, finish};
 use crate::codec::encode::FrameEncoder;
-use crate::codec::{CodecSettings, Encoding, EncodingSet};
+use crate::codec::{
+    Codec, CodecSettings, Encoding, EncodingSet, MessageForm, ProstCodec, unsupported_format,
+};
+use crate::protocol::client_call::CallShape;
 use crate::protocol::client_call::{Outgoing, ResponseHead};
 use crate::protocol::deadline::{blame_deadline, within_deadline};
 use crate::protocol::encode_body::request_body;
@@ -109,25 +114,38 @@ macro_rules! watched {
     };
 }
 
-/// Runs calls of the four kinds over a [`Channel`]. Generated clients wrap one; it is
-/// cheap to clone, and every method takes `&self`.
+/// Runs calls of the four kinds over a [`Channel`], with messages in the formats of its
+/// codec `C` ([`ProstCodec`]: protobuf). Generated clients wrap one; it is cheap to
+/// clone, and every method takes `&self`.
 #[derive(Debug, Clone)]
-pub struct Grpc {
+pub struct Grpc<C = ProstCodec> {
     channel: Channel,
     config: ClientConfig,
+    codec: PhantomData<fn() -> C>,
 }
 
 impl Grpc {
-    /// Calls over `channel` with default settings.
+    /// Calls over `channel` with default settings, in protobuf.
     pub fn new(channel: Channel) -> Grpc {
+        Grpc::with_codec(channel, ProstCodec)
+    }
+}
+
+impl<C> Grpc<C> {
+    /// Calls over `channel` with default settings, with messages in the formats of
+    /// `codec`: generated code with the plugin's `json` option passes
+    /// `rsrpc::codec::JsonCodec`, so that the channel's [`Format`](crate::codec::Format)
+    /// may be JSON.
+    pub fn with_codec(channel: Channel, _codec: C) -> Grpc<C> {
         Grpc {
             channel,
             config: ClientConfig::default(),
+            codec: PhantomData,
         }
     }
 
     /// Replaces the settings.
-    pub fn with_config(self, config: ClientConfig) -> Grpc {
+    pub fn with_config(self, config: ClientConfig) -> Grpc<C> {
         Grpc { config, ..self }
     }
 
@@ -138,17 +156,54 @@ impl Grpc {
         path: &'static str,
     ) -> Result<Response<Res>, Status>
     where
-        Req: Message,
+        C: Codec<Req> + Codec<Res>,
+        Req: Message + Default,
         Res: Message + Default,
     {
+        self.unary_call(request, path, false).await
+    }
+
+    /// A unary call to a method without side effects (its proto says `option
+    /// idempotency_level = NO_SIDE_EFFECTS`): over Connect, with
+    /// [`connect_get`](ChannelBuilder::connect_get), it goes as an HTTP GET. Generated
+    /// clients call this for the methods so marked.
+    pub async fn unary_without_side_effects<Req, Res>(
+        &self,
+        request: Request<Req>,
+        path: &'static str,
+    ) -> Result<Response<Res>, Status>
+    where
+        C: Codec<Req> + Codec<Res>,
+        Req: Message + Default,
+        Res: Message + Default,
+    {
+        self.unary_call(request, path, true).await
+    }
+
+    async fn unary_call<Req, Res>(
+        &self,
+        request: Request<Req>,
+        path: &'static str,
+        no_side_effects: bool,
+    ) -> Result<Response<Res>, Status>
+    where
+        C: Codec<Req> + Codec<Res>,
+        Req: Message + Default,
+        Res: Message + Default,
+    {
+        let response_form = self.form::<Res>()?;
         let (request, mut watch) = watched!(self, request, path);
-        let outgoing = self.unary_body(request)?;
+        let shape = CallShape::Unary {
+            no_side_effects,
+            max_receive: self.config.codec.max_receive_message_size,
+        };
+        let outgoing = self.unary_body(request, shape)?;
         // Not a `match` on the head: its binding would hold the head across the read.
         let response = self
             .start(outgoing, path)
             .await
             .map_err(|status| failed(&mut watch, status))?
-            .read_single()
+            .read_single(response_form)
             .await;
         self.credit_success(&response);
         finish(watch, &response);
@@ -162,13 +217,15 @@ impl Grpc {
         path: &'static str,
     ) -> Result<Response<Streaming<Res>>, Status>
     where
-        Req: Message,
+        C: Codec<Req> + Codec<Res>,
+        Req: Message + Default,
     {
+        let response_form = self.form::<Res>()?;
         let (request, mut watch) = watched!(self, request, path);
-        let outgoing = self.unary_body(request)?;
+        let outgoing = self.unary_body(request, CallShape::Streaming)?;
         let head = self.start(outgoing, path).await;
         let head = head.map_err(|status| failed(&mut watch, status))?;
-        Ok(self.streaming_response(head, watch))
+        Ok(self.streaming_response(head, watch, response_form))
     }
 
     /// A client-streaming call: a stream of requests, one response.
@@ -178,18 +235,20 @@ impl Grpc {
         path: &'static str,
     ) -> Result<Response<Res>, Status>
     where
+        C: Codec<Req> + Codec<Res>,
         S: Stream<Item = Req> + Send + 'static,
-        Req: Message + 'static,
+        Req: Message + Default + 'static,
         Res: Message + Default,
     {
+        let response_form = self.form::<Res>()?;
         let (request, mut watch) = watched!(self, request, path);
-        let outgoing = self.streaming_body(request);
+        let outgoing = self.streaming_body(request)?;
         // Not a `match` on the head: its binding would hold the head across the read.
         let response = self
             .start(outgoing, path)
             .await
             .map_err(|status| failed(&mut watch, status))?
-            .read_single()
+            .read_single(response_form)
             .await;
         self.credit_success(&response);
         finish(watch, &response);
@@ -203,14 +262,26 @@ impl Grpc {
         path: &'static str,
     ) -> Result<Response<Streaming<Res>>, Status>
     where
+        C: Codec<Req> + Codec<Res>,
         S: Stream<Item = Req> + Send + 'static,
-        Req: Message + 'static,
+        Req: Message + Default + 'static,
     {
+        let response_form = self.form::<Res>()?;
         let (request, mut watch) = watched!(self, request, path);
-        let outgoing = self.streaming_body(request);
+        let outgoing = self.streaming_body(request)?;
         let head = self.start(outgoing, path).await;
         let head = head.map_err(|status| failed(&mut watch, status))?;
-        Ok(self.streaming_response(head, watch))
+        Ok(self.streaming_response(head, watch, response_form))
+    }
+
+    /// The form of messages of type `T` in the channel's format; a failure when the
+    /// codec has no such form.
+    fn form<T>(&self) -> Result<MessageForm<T>, Status>
+    where
+        C: Codec<T>,
+    {
+        let format = self.channel.format();
+        MessageForm::of::<C>(format).ok_or_else(|| unsupported_format(format))
     }
 
     /// The response of a call whose responses stream, once its head has arrived, which
@@ -219,10 +290,11 @@ impl Grpc {
         &self,
         head: ResponseHead,
         watch: Option<OnFinish>,
+        form: MessageForm<Res>,
     ) -> Response<Streaming<Res>> {
         // A stream's end is the caller's to read: its response head counts here.
         self.credit_success(&Ok(()));
-        head.into_streaming()
+        head.into_streaming(form)
             .map(|stream| stream.reporting_end(watch))
     }
 
@@ -235,34 +307,45 @@ impl Grpc {
     }
 
     /// Encodes the single request message of a unary or server-streaming call.
-    fn unary_body<Req: Message>(&self, request: Request<Req>) -> Result<Outgoing, Status> {
+    fn unary_body<Req>(&self, request: Request<Req>, shape: CallShape) -> Result<Outgoing, Status>
+    where
+        C: Codec<Req>,
+        Req: Message + Default,
+    {
+        let form = self.form::<Req>()?;
         let encoder = self.encoder(&request);
         let (head, message) = request.split();
         let mut data = BytesMut::new();
-        encoder.encode(&message, &mut data)?;
+        form.encode(&encoder, &message, &mut data)?;
         Ok(Outgoing {
             head,
             body: Body::full(Some(data.freeze()), None),
             encoding: encoder.encoding,
+            format: self.channel.format(),
+            shape,
             request_guard: None,
         })
     }
 
     /// Wraps a request stream into a body that encodes messages as they come.
-    fn streaming_body<S, Req>(&self, request: Request<S>) -> Outgoing
+    fn streaming_body<S, Req>(&self, request: Request<S>) -> Result<Outgoing, Status>
     where
+        C: Codec<Req>,
         S: Stream<Item = Req> + Send + 'static,
-        Req: Message + 'static,
+        Req: Message + Default + 'static,
     {
+        let form = self.form::<Req>()?;
         let encoder = self.encoder(&request);
         let (head, source) = request.split();
         let (request_guard, abandoned) = oneshot::channel();
-        Outgoing {
+        Ok(Outgoing {
             head,
             encoding: encoder.encoding,
-            body: request_body(source, encoder, abandoned),
+            body: request_body(source, encoder, form, abandoned),
+            format: self.channel.format(),
+            shape: CallShape::Streaming,
             request_guard: Some(request_guard),
-        }
+        })
     }
 
     /// The encoder for a request's messages: its own compression choice, else the
@@ -280,6 +363,7 @@ impl Grpc {
     async fn start(&self, outgoing: Outgoing, path: &'static str) -> Result<ResponseHead, Status> {
         let deadline = outgoing.head.effective_deadline(self.config.timeout);
         let wait_for_ready = outgoing.head.wait_for_ready();
+        let outgoing_shape = outgoing.shape;
         let retry = self
             .channel
             .retries()
@@ -300,7 +384,9 @@ impl Grpc {
                 resend?.into_http(self.channel.uri(path), &self.config.codec, deadline);
             Some(request)
         };
-        let sent = self.channel.send(request, wait_for_ready, rebuild);
+        let sent = self
+            .channel
+            .send(request, outgoing_shape, wait_for_ready, rebuild);
         // A transport failure after the deadline is the deadline's doing.
         let response = within_deadline(deadline, sent)
             .await

@@ -86,7 +86,7 @@ impl ChannelBuilder {
     }
 }
 
-impl Grpc {
+impl<C> Grpc<C> {
     /// Starts a call that `policy` retries: attempts follow one another, each after a
     /// backoff (or the wait the server's `grpc-retry-pushback-ms` asks for), until one
     /// gets response headers (or a Trailers-Only success), fails in a way that is not
@@ -101,6 +101,7 @@ impl Grpc {
         wait_for_ready: bool,
     ) -> Result<ResponseHead, Status> {
         let body = std::mem::replace(&mut outgoing.body, Body::empty());
+        let shape = outgoing.shape;
         let (first, request_guard) =
             outgoing.into_http(self.channel.uri(path), &self.config.codec, deadline);
         let (first, _) = first.into_parts();
@@ -112,7 +113,10 @@ impl Grpc {
                 let request = http::Request::from_parts(attempt_head(&first, made, deadline), body);
                 made += 1;
                 // Unprocessed attempts come back here, where the replay can send them.
-                let sent = self.channel.send(request, wait_for_ready, || None).await;
+                let sent = self
+                    .channel
+                    .send(request, shape, wait_for_ready, || None)
+                    .await;
                 let (status, pushback) = match sent {
                     Ok(response) => {
                         match ResponseHead::check_attempt(response, &self.config.codec, deadline) {

@@ -13,10 +13,12 @@ use super::balancer::{Balancer, LoadBalancingPolicy};
 use super::resolver::Resolver;
 use super::state::ConnectivityState;
 use super::subchannel::{ConnectSettings, Connection};
+use crate::codec::Format;
 use crate::interceptor::Interceptors;
 use crate::protocol::retry::Retries;
 use crate::status::Status;
 use crate::transport::connect::Connector;
+use crate::web::client::WebSettings;
 
 /// What a channel's clones share.
 pub(crate) struct Shared {
@@ -41,6 +43,10 @@ pub(crate) struct Shared {
     pub(crate) retries: Option<Retries>,
     /// Run before every call.
     pub(crate) interceptors: Interceptors,
+    /// The protocol calls speak, beyond gRPC.
+    pub(crate) web: WebSettings,
+    /// The format of calls' messages.
+    pub(crate) format: Format,
 }
 
 /// What a channel holds while active; `None` while it is idle.

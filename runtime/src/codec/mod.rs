@@ -1,15 +1,24 @@
-//! The gRPC message codec: length-prefixed framing of protobuf messages.
+//! The message codec: the formats messages are written in, and their length-prefixed
+//! framing.
 //!
-//! Every message travels as a 1-byte compressed flag, a 4-byte big-endian length and the
-//! payload. `encode` writes such frames, `decode` splits a byte stream back into them, and
-//! [`Encoding`] compresses payloads.
+//! Every message travels as a 1-byte flag, a 4-byte big-endian length and the payload.
+//! `encode` writes such frames, `decode` splits a byte stream back into them, and
+//! [`Encoding`] compresses payloads. A payload is protobuf's binary form, or JSON when
+//! the messages' [`Codec`] has a JSON form ([`Format`]).
 
 mod compression;
 pub(crate) mod decode;
 pub(crate) mod encode;
+mod format;
+#[cfg(feature = "json")]
+mod json;
 
 pub(crate) use compression::CompressionChoice;
 pub use compression::{CompressionSwitch, Encoding, EncodingSet};
+pub use format::{Codec, Format, JsonForm, ProstCodec};
+pub(crate) use format::{MessageForm, unsupported_format};
+#[cfg(feature = "json")]
+pub use json::{JsonCodec, message_descriptor};
 
 /// Default limit on the size of a received message: 4 MiB, as in other gRPC stacks.
 pub const DEFAULT_MAX_RECEIVE_SIZE: usize = 4 * 1024 * 1024;

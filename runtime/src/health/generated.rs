@@ -171,6 +171,7 @@ pub mod health_server {
                         ::rsrpc::server::unary(
                             request,
                             config,
+                            ::rsrpc::codec::ProstCodec,
                             move |request| async move {
                                 <T as Health>::check(&inner, request).await
                             },
@@ -182,6 +183,7 @@ pub mod health_server {
                         ::rsrpc::server::server_streaming(
                             request,
                             config,
+                            ::rsrpc::codec::ProstCodec,
                             move |request| async move {
                                 <T as Health>::watch(&inner, request).await
                             },

@@ -11,11 +11,11 @@ use super::streaming::{
     Direction, Streaming, missing_trailers, read_single_frame, response_trailers,
 };
 use super::wire::{
-    self, GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, Pushback, TE_TRAILERS,
-    code_from_http, insert_timeout, is_grpc_content_type, message_encoding, pushback,
+    self, GRPC_ACCEPT_ENCODING, GRPC_ENCODING, Pushback, TE_TRAILERS, code_from_http,
+    grpc_content_type, insert_timeout, is_grpc_content_type, message_encoding, pushback,
 };
-use crate::codec::decode::{FrameDecoder, decode_message};
-use crate::codec::{CodecSettings, Compressed, Encoding};
+use crate::codec::decode::FrameDecoder;
+use crate::codec::{CodecSettings, Compressed, Encoding, Format, MessageForm};
 use crate::metadata::MetadataMap;
 use crate::request::Request;
 use crate::response::Response;
@@ -23,11 +23,29 @@ use crate::status::{Code, Status};
 use crate::transport::body::Body;
 use crate::transport::incoming::IncomingBody;
 
+/// What a client call is, as far as a protocol cares: Connect sends unary calls as
+/// plain HTTP requests, and may send those without side effects as GETs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallShape {
+    /// A unary call, whose response may be read whole up to `max_receive` bytes; a GET
+    /// is allowed when it has no side effects.
+    Unary {
+        no_side_effects: bool,
+        max_receive: usize,
+    },
+    /// A call with a streamed request or response.
+    Streaming,
+}
+
 /// A request ready to send: head, encoded body, and the encoding of its messages.
 pub(crate) struct Outgoing {
     pub(crate) head: Request<()>,
     pub(crate) body: Body,
     pub(crate) encoding: Option<Encoding>,
+    /// The format of the messages both ways.
+    pub(crate) format: Format,
+    /// What the call is, for protocols that send unary calls their own way.
+    pub(crate) shape: CallShape,
     /// For a streamed body: dropping it ends the body, so giving up the call (dropping
     /// its future or its response stream) resets the HTTP/2 stream.
     pub(crate) request_guard: Option<oneshot::Sender<()>>,
@@ -41,6 +59,8 @@ impl Outgoing {
             head: self.head.duplicate(),
             body: self.body.try_clone()?,
             encoding: self.encoding,
+            format: self.format,
+            shape: self.shape,
             request_guard: None,
         })
     }
@@ -60,7 +80,7 @@ impl Outgoing {
         *request.extensions_mut() = extensions;
         let headers = request.headers_mut();
         *headers = metadata.into_headers();
-        headers.insert(CONTENT_TYPE, GRPC_CONTENT_TYPE);
+        headers.insert(CONTENT_TYPE, grpc_content_type(self.format));
         headers.insert(TE, TE_TRAILERS);
         headers.insert(USER_AGENT, wire::USER_AGENT);
         if let Some(encoding) = self.encoding {
@@ -181,7 +201,7 @@ impl ResponseHead {
     }
 
     /// The response messages as a stream, for the streaming-response kinds.
-    pub(crate) fn into_streaming<Res>(self) -> Response<Streaming<Res>> {
+    pub(crate) fn into_streaming<Res>(self, form: MessageForm<Res>) -> Response<Streaming<Res>> {
         let stream = match self.body {
             Some(body) => Streaming::new(
                 body,
@@ -189,6 +209,7 @@ impl ResponseHead {
                 self.max_size,
                 self.encoding,
                 self.deadline,
+                form,
             )
             .ending_request_on_drop(self.request_guard),
             // The headers were the trailers.
@@ -199,7 +220,10 @@ impl ResponseHead {
 
     /// Reads the only response message of a unary or client-streaming call, and the
     /// trailers, straight from the body.
-    pub(crate) async fn read_single<Res: Message + Default>(self) -> Result<Response<Res>, Status> {
+    pub(crate) async fn read_single<Res: Message + Default>(
+        self,
+        form: MessageForm<Res>,
+    ) -> Result<Response<Res>, Status> {
         let ResponseHead {
             metadata,
             mut extensions,
@@ -225,7 +249,7 @@ impl ResponseHead {
         }
         Ok(Response::from_parts(
             metadata,
-            decode_message(payload)?,
+            form.decode(payload)?,
             trailers,
             extensions,
         ))

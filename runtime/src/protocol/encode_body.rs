@@ -11,6 +11,7 @@ use prost::Message;
 use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
+use crate::codec::MessageForm;
 use crate::codec::encode::FrameEncoder;
 use crate::metadata::MetadataMap;
 use crate::response::LateTrailers;
@@ -27,18 +28,19 @@ const BATCH_SIZE: usize = 32 * 1024;
 pub(crate) fn response_body<S, M>(
     source: S,
     encoder: FrameEncoder,
+    form: MessageForm<M>,
     trailers: StreamTrailers,
     deadline: Option<Instant>,
 ) -> Body
 where
     S: Stream<Item = Result<M, Status>> + Send + 'static,
-    M: Message + 'static,
+    M: Message + Default + 'static,
 {
     let end = End::Trailers {
         metadata: Some(trailers),
         deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
     };
-    encoding(source, encoder, end)
+    encoding(source, encoder, form, end)
 }
 
 /// The body of a streamed client request: it encodes the messages of `source` as they come. It ends
@@ -47,26 +49,28 @@ where
 pub(crate) fn request_body<S, M>(
     source: S,
     encoder: FrameEncoder,
+    form: MessageForm<M>,
     abandoned: oneshot::Receiver<()>,
 ) -> Body
 where
     S: Stream<Item = M> + Send + 'static,
-    M: Message + 'static,
+    M: Message + Default + 'static,
 {
-    encoding(OkItems { source }, encoder, End::Plain { abandoned })
+    encoding(OkItems { source }, encoder, form, End::Plain { abandoned })
 }
 
-/// A body encoding `source` with `encoder`, ending as `end` says.
-fn encoding<S, M>(source: S, encoder: FrameEncoder, end: End) -> Body
+/// A body encoding `source` in `form` with `encoder`, ending as `end` says.
+fn encoding<S, M>(source: S, encoder: FrameEncoder, form: MessageForm<M>, end: End) -> Body
 where
     S: Stream<Item = Result<M, Status>> + Send + 'static,
-    M: Message + 'static,
+    M: Message + Default + 'static,
 {
     Body::streaming(EncodeBody {
         source,
         buf: BytesMut::new(),
         last_batch: 0,
         encoder,
+        form,
         end,
         state: EncodeState::Messages,
     })
@@ -148,7 +152,7 @@ impl End {
 pin_project_lite::pin_project! {
     /// Encodes a stream of messages into DATA frames, batching messages that are ready
     /// together, and ends as its [`End`] says.
-    struct EncodeBody<S> {
+    struct EncodeBody<S, M> {
         #[pin]
         source: S,
         buf: BytesMut,
@@ -156,15 +160,16 @@ pin_project_lite::pin_project! {
         // growing from nothing through a string of reallocations.
         last_batch: usize,
         encoder: FrameEncoder,
+        form: MessageForm<M>,
         end: End,
         state: EncodeState,
     }
 }
 
-impl<S, M> http_body::Body for EncodeBody<S>
+impl<S, M> http_body::Body for EncodeBody<S, M>
 where
     S: Stream<Item = Result<M, Status>>,
-    M: Message,
+    M: Message + Default,
 {
     type Data = Bytes;
     type Error = Status;
@@ -195,10 +200,12 @@ where
         }
         while this.buf.len() < BATCH_SIZE {
             let status = match this.source.as_mut().poll_next(cx) {
-                Poll::Ready(Some(Ok(message))) => match this.encoder.encode(&message, this.buf) {
-                    Ok(()) => continue,
-                    Err(status) => status,
-                },
+                Poll::Ready(Some(Ok(message))) => {
+                    match this.form.encode(this.encoder, &message, this.buf) {
+                        Ok(()) => continue,
+                        Err(status) => status,
+                    }
+                }
                 Poll::Ready(Some(Err(status))) => status,
                 Poll::Ready(None) => Status::new(Code::Ok, ""),
                 Poll::Pending if this.buf.is_empty() => return Poll::Pending,

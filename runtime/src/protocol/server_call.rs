@@ -19,13 +19,16 @@ use super::encode_body::{StreamTrailers, response_body};
 use super::service_config::ServiceConfig;
 use super::streaming::{Direction, Streaming, read_single_frame};
 use super::wire::{
-    CallHeaders, GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, is_grpc_content_type,
-    message_encoding, parse_timeout,
+    CallHeaders, GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, grpc_content_type,
+    grpc_format, is_grpc_content_type, message_encoding, parse_timeout,
 };
 use crate::boxed::BoxError;
-use crate::codec::decode::{FrameDecoder, decode_message};
+use crate::codec::decode::FrameDecoder;
 use crate::codec::encode::FrameEncoder;
-use crate::codec::{CodecSettings, Compressed, CompressionChoice, Encoding, EncodingSet};
+use crate::codec::{
+    Codec, CodecSettings, Compressed, CompressionChoice, Encoding, EncodingSet, Format,
+    MessageForm, unsupported_format,
+};
 use crate::metadata::MetadataMap;
 use crate::request::{Peer, Request};
 use crate::response::Response;
@@ -39,6 +42,11 @@ pub trait CallBody: http_body::Body<Error: Into<BoxError>> + Send + 'static {}
 
 impl<B> CallBody for B where B: http_body::Body<Error: Into<BoxError>> + Send + 'static {}
 
+/// Marks a request that came as an HTTP GET (a Connect unary call in the query), allowed
+/// only for methods without side effects.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GetRequest;
+
 /// What every call kind reads from the request head before the body.
 struct CallHead {
     metadata: MetadataMap,
@@ -49,6 +57,8 @@ struct CallHead {
     request_encoding: Option<Encoding>,
     /// Encodings the client accepts for responses.
     client_accepts: EncodingSet,
+    /// The format of the messages both ways.
+    format: Format,
     peer: Peer,
 }
 
@@ -85,6 +95,12 @@ impl CallHead {
         peer: Peer,
         config: &ServiceConfig,
     ) -> Result<CallHead, Rejection> {
+        if parts.extensions.get::<GetRequest>().is_some() && !config.allows_get() {
+            return Err(Rejection::Http(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this method has side effects: call it with POST",
+            ));
+        }
         if parts.method != http::Method::POST {
             return Err(Rejection::Http(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -98,6 +114,11 @@ impl CallHead {
                 "invalid gRPC request content-type",
             ));
         }
+        let format = grpc_format(headers.content_type).map_err(|subtype| {
+            Rejection::Grpc(Status::internal(format!(
+                "no codec for content-subtype {subtype:?}"
+            )))
+        })?;
         let deadline = match headers.timeout {
             None => None,
             Some(value) => match parse_timeout(value) {
@@ -121,8 +142,20 @@ impl CallHead {
             settings,
             request_encoding,
             client_accepts,
+            format,
             peer,
         })
+    }
+
+    /// The forms of the call's requests and responses, in its format under codec `C`.
+    fn forms<C, Req, Res>(&self) -> Result<(MessageForm<Req>, MessageForm<Res>), Status>
+    where
+        C: Codec<Req> + Codec<Res>,
+    {
+        let unsupported = || unsupported_format(self.format);
+        let request = MessageForm::of::<C>(self.format).ok_or_else(unsupported)?;
+        let response = MessageForm::of::<C>(self.format).ok_or_else(unsupported)?;
+        Ok((request, response))
     }
 
     fn into_request<T>(self, message: T) -> Request<T> {
@@ -136,13 +169,14 @@ impl CallHead {
     }
 
     /// The inbound messages of the call.
-    fn request_stream<T>(&self, body: IncomingBody) -> Streaming<T> {
+    fn request_stream<T>(&self, body: IncomingBody, form: MessageForm<T>) -> Streaming<T> {
         Streaming::new(
             body,
             Direction::Request,
             self.settings.max_receive_message_size,
             self.request_encoding,
             None,
+            form,
         )
     }
 
@@ -164,12 +198,13 @@ impl CallHead {
         mut self,
         payload: Option<Bytes>,
         compressed: bool,
+        form: MessageForm<T>,
     ) -> Result<Request<T>, Status> {
         let payload = payload.ok_or_else(|| Status::internal("the request has no message"))?;
         if compressed {
             self.extensions.insert(Compressed);
         }
-        Ok(self.into_request(decode_message(payload)?))
+        Ok(self.into_request(form.decode(payload)?))
     }
 
     /// What the response head and encoder need once the request has been consumed.
@@ -178,6 +213,7 @@ impl CallHead {
             settings: self.settings,
             client_accepts: self.client_accepts,
             deadline: self.deadline,
+            format: self.format,
         }
     }
 }
@@ -187,6 +223,7 @@ struct ResponsePlan {
     settings: CodecSettings,
     client_accepts: EncodingSet,
     deadline: Option<Instant>,
+    format: Format,
 }
 
 impl ResponsePlan {
@@ -214,7 +251,7 @@ impl ResponsePlan {
         extensions: http::Extensions,
     ) -> http::Response<Body> {
         let mut headers = metadata.into_headers();
-        headers.insert(CONTENT_TYPE, GRPC_CONTENT_TYPE);
+        headers.insert(CONTENT_TYPE, grpc_content_type(self.format));
         if let Some(encoding) = encoding {
             headers.insert(GRPC_ENCODING, HeaderValue::from_static(encoding.name()));
         }
@@ -229,7 +266,11 @@ impl ResponsePlan {
     }
 
     /// A unary response: one DATA frame with the message, then the OK status trailers.
-    fn unary<T: Message>(&self, mut response: Response<T>) -> Result<http::Response<Body>, Status> {
+    fn unary<T: Message + Default>(
+        &self,
+        mut response: Response<T>,
+        form: MessageForm<T>,
+    ) -> Result<http::Response<Body>, Status> {
         let encoder = self.encoder(response.compression());
         let late = response.take_late_trailers();
         let (metadata, message, mut trailers, extensions) = response.into_parts();
@@ -237,7 +278,7 @@ impl ResponsePlan {
             trailers.extend(late.take());
         }
         let mut data = bytes::BytesMut::new();
-        encoder.encode(&message, &mut data)?;
+        form.encode(&encoder, &message, &mut data)?;
         let mut trailer_headers = trailers.into_headers();
         Status::new(Code::Ok, "").write_to(&mut trailer_headers);
         let body = Body::full(Some(data.freeze()), Some(trailer_headers));
@@ -245,17 +286,21 @@ impl ResponsePlan {
     }
 
     /// A streaming response: messages as the handler's stream yields them, then trailers.
-    fn streaming<S, T>(&self, mut response: Response<S>) -> http::Response<Body>
+    fn streaming<S, T>(
+        &self,
+        mut response: Response<S>,
+        form: MessageForm<T>,
+    ) -> http::Response<Body>
     where
         S: Stream<Item = Result<T, Status>> + Send + 'static,
-        T: Message + 'static,
+        T: Message + Default + 'static,
     {
         let encoder = self.encoder(response.compression());
         let late = response.take_late_trailers();
         let (metadata, stream, trailers, extensions) = response.into_parts();
         let trailers = StreamTrailers { trailers, late };
         let encoding = encoder.encoding;
-        let body = response_body(stream, encoder, trailers, self.deadline);
+        let body = response_body(stream, encoder, form, trailers, self.deadline);
         self.response(metadata, encoding, body, extensions)
     }
 }
@@ -265,40 +310,46 @@ pub trait CallFuture: Future<Output = Result<http::Response<Body>, Infallible>> 
 
 impl<F> CallFuture for F where F: Future<Output = Result<http::Response<Body>, Infallible>> {}
 
-/// Serves a unary call.
-pub fn unary<B, Req, Res, F, Fut>(
+/// Serves a unary call, with messages in the formats of `codec`.
+pub fn unary<C, B, Req, Res, F, Fut>(
     request: http::Request<B>,
     config: ServiceConfig,
+    _codec: C,
     handler: F,
 ) -> impl CallFuture
 where
+    C: Codec<Req> + Codec<Res>,
     B: CallBody,
     Req: Message + Default + 'static,
-    Res: Message + 'static,
+    Res: Message + Default + 'static,
     F: FnOnce(Request<Req>) -> Fut,
     Fut: Future<Output = Result<Response<Res>, Status>>,
 {
     serve(request, &config, move |head, body| {
         let plan = head.response_plan();
         let mut decoder = head.decoder();
+        let forms = head.forms::<C, Req, Res>();
         async move {
+            let (request_form, response_form) = forms?;
             let (payload, _) = read_single_frame(body, &mut decoder, "the request").await?;
-            let request = head.single_request(payload, decoder.last_compressed())?;
-            plan.unary(handler(request).await?)
+            let request = head.single_request(payload, decoder.last_compressed(), request_form)?;
+            plan.unary(handler(request).await?, response_form)
         }
     })
 }
 
-/// Serves a server-streaming call.
-pub fn server_streaming<B, Req, Res, S, F, Fut>(
+/// Serves a server-streaming call, with messages in the formats of `codec`.
+pub fn server_streaming<C, B, Req, Res, S, F, Fut>(
     request: http::Request<B>,
     config: ServiceConfig,
+    _codec: C,
     handler: F,
 ) -> impl CallFuture
 where
+    C: Codec<Req> + Codec<Res>,
     B: CallBody,
     Req: Message + Default + 'static,
-    Res: Message + 'static,
+    Res: Message + Default + 'static,
     S: Stream<Item = Result<Res, Status>> + Send + 'static,
     F: FnOnce(Request<Req>) -> Fut,
     Fut: Future<Output = Result<Response<S>, Status>>,
@@ -306,54 +357,72 @@ where
     serve(request, &config, move |head, body| {
         let plan = head.response_plan();
         let mut decoder = head.decoder();
+        let forms = head.forms::<C, Req, Res>();
         async move {
+            let (request_form, response_form) = forms?;
             let (payload, _) = read_single_frame(body, &mut decoder, "the request").await?;
-            let request = head.single_request(payload, decoder.last_compressed())?;
-            Ok(plan.streaming(handler(request).await?))
+            let request = head.single_request(payload, decoder.last_compressed(), request_form)?;
+            Ok(plan.streaming(handler(request).await?, response_form))
         }
     })
 }
 
-/// Serves a client-streaming call.
-pub fn client_streaming<B, Req, Res, F, Fut>(
+/// Serves a client-streaming call, with messages in the formats of `codec`.
+pub fn client_streaming<C, B, Req, Res, F, Fut>(
     request: http::Request<B>,
     config: ServiceConfig,
+    _codec: C,
     handler: F,
 ) -> impl CallFuture
 where
+    C: Codec<Req> + Codec<Res>,
     B: CallBody,
     Req: Message + Default + 'static,
-    Res: Message + 'static,
+    Res: Message + Default + 'static,
     F: FnOnce(Request<Streaming<Req>>) -> Fut,
     Fut: Future<Output = Result<Response<Res>, Status>>,
 {
     serve(request, &config, move |head, body| {
         let plan = head.response_plan();
-        let stream = head.request_stream(body);
-        let request = head.into_request(stream);
-        async move { plan.unary(handler(request).await?) }
+        let forms = head.forms::<C, Req, Res>();
+        let started = forms.map(|(request_form, response_form)| {
+            let stream = head.request_stream(body, request_form);
+            (head.into_request(stream), response_form)
+        });
+        async move {
+            let (request, response_form) = started?;
+            plan.unary(handler(request).await?, response_form)
+        }
     })
 }
 
-/// Serves a bidirectional-streaming call.
-pub fn bidi_streaming<B, Req, Res, S, F, Fut>(
+/// Serves a bidirectional-streaming call, with messages in the formats of `codec`.
+pub fn bidi_streaming<C, B, Req, Res, S, F, Fut>(
     request: http::Request<B>,
     config: ServiceConfig,
+    _codec: C,
     handler: F,
 ) -> impl CallFuture
 where
+    C: Codec<Req> + Codec<Res>,
     B: CallBody,
     Req: Message + Default + 'static,
-    Res: Message + 'static,
+    Res: Message + Default + 'static,
     S: Stream<Item = Result<Res, Status>> + Send + 'static,
     F: FnOnce(Request<Streaming<Req>>) -> Fut,
     Fut: Future<Output = Result<Response<S>, Status>>,
 {
     serve(request, &config, move |head, body| {
         let plan = head.response_plan();
-        let stream = head.request_stream(body);
-        let request = head.into_request(stream);
-        async move { Ok(plan.streaming(handler(request).await?)) }
+        let forms = head.forms::<C, Req, Res>();
+        let started = forms.map(|(request_form, response_form)| {
+            let stream = head.request_stream(body, request_form);
+            (head.into_request(stream), response_form)
+        });
+        async move {
+            let (request, response_form) = started?;
+            Ok(plan.streaming(handler(request).await?, response_form))
+        }
     })
 }
 
@@ -441,8 +510,10 @@ fn plain_response(status: StatusCode, text: &'static str) -> http::Response<Body
         None,
     ));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        headers.insert(http::header::ALLOW, HeaderValue::from_static("POST"));
+    }
     response
 }

@@ -14,6 +14,8 @@ pub struct ServiceConfig {
     max_send_message_size: Option<usize>,
     send_compressed: Option<Encoding>,
     accept_compressed: Option<EncodingSet>,
+    /// The method has no side effects: Connect clients may call it with GET.
+    no_side_effects: bool,
 }
 
 impl ServiceConfig {
@@ -44,6 +46,21 @@ impl ServiceConfig {
         self
     }
 
+    /// Marks the method served with this configuration as free of side effects (its
+    /// proto says `option idempotency_level = NO_SIDE_EFFECTS`): Connect clients may
+    /// then call it with an HTTP GET, whose response caches can keep. A GET to any other
+    /// method is refused with `405 Method Not Allowed`. Generated servers set it for
+    /// the methods so marked.
+    pub fn no_side_effects(mut self) -> Self {
+        self.no_side_effects = true;
+        self
+    }
+
+    /// Whether the method may be called with GET.
+    pub(crate) fn allows_get(&self) -> bool {
+        self.no_side_effects
+    }
+
     /// This configuration with its unset fields taken from `defaults`.
     pub fn or(&self, defaults: &ServiceConfig) -> ServiceConfig {
         ServiceConfig {
@@ -55,6 +72,7 @@ impl ServiceConfig {
                 .or(defaults.max_send_message_size),
             send_compressed: self.send_compressed.or(defaults.send_compressed),
             accept_compressed: self.accept_compressed.or(defaults.accept_compressed),
+            no_side_effects: self.no_side_effects,
         }
     }
 

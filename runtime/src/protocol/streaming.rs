@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::future::poll_fn;
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
@@ -15,8 +14,8 @@ use tokio::time::{Instant, Sleep};
 
 use super::deadline;
 use super::observe::OnFinish;
-use crate::codec::Encoding;
-use crate::codec::decode::{FrameDecoder, decode_message};
+use crate::codec::decode::FrameDecoder;
+use crate::codec::{Encoding, MessageForm};
 use crate::metadata::MetadataMap;
 use crate::status::{Code, Status, is_ok};
 use crate::transport::incoming::IncomingBody;
@@ -47,17 +46,20 @@ pub struct Streaming<T> {
     _request_guard: Option<oneshot::Sender<()>>,
     /// On the client, told of the call's final status (interceptors, tracing).
     on_finish: Option<OnFinish>,
-    _message: PhantomData<fn() -> T>,
+    /// How the messages are written: protobuf, or JSON.
+    form: MessageForm<T>,
 }
 
 impl<T> Streaming<T> {
-    /// Wraps a body whose frames are decoded as `T`, refusing messages over `max_size`.
+    /// Wraps a body whose frames are decoded as `T` in `form`, refusing messages over
+    /// `max_size`.
     pub(crate) fn new(
         body: IncomingBody,
         direction: Direction,
         max_size: usize,
         encoding: Option<Encoding>,
         deadline: Option<Instant>,
+        form: MessageForm<T>,
     ) -> Streaming<T> {
         Streaming {
             body,
@@ -68,7 +70,7 @@ impl<T> Streaming<T> {
             finished: false,
             _request_guard: None,
             on_finish: None,
-            _message: PhantomData,
+            form,
         }
     }
 
@@ -88,7 +90,14 @@ impl<T> Streaming<T> {
     /// A stream that already ended successfully with `trailers`: the response to a call
     /// answered Trailers-Only with status OK.
     pub(crate) fn finished(trailers: MetadataMap) -> Streaming<T> {
-        let mut stream = Streaming::new(IncomingBody::empty(), Direction::Response, 0, None, None);
+        let mut stream = Streaming::new(
+            IncomingBody::empty(),
+            Direction::Response,
+            0,
+            None,
+            None,
+            MessageForm::proto(),
+        );
         stream.trailers = Some(trailers);
         stream.finished = true;
         stream
@@ -157,7 +166,7 @@ impl<T: Message + Default> Stream for Streaming<T> {
             match this
                 .decoder
                 .next_frame()
-                .and_then(|frame| frame.map(decode_message).transpose())
+                .and_then(|frame| frame.map(|frame| this.form.decode(frame)).transpose())
             {
                 Ok(Some(message)) => return Poll::Ready(Some(Ok(message))),
                 Ok(None) => {}

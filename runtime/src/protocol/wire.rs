@@ -11,7 +11,7 @@ use std::time::Duration;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::codec::{Encoding, EncodingSet};
+use crate::codec::{Encoding, EncodingSet, Format};
 use crate::status::Code;
 
 /// Header carrying a call's remaining time.
@@ -73,11 +73,47 @@ impl<'a> CallHeaders<'a> {
 /// Whether a content type is `application/grpc` or `application/grpc+<subtype>`
 /// (parameters allowed): the one rule for requests and responses alike.
 pub(crate) fn is_grpc_content_type(value: Option<&HeaderValue>) -> bool {
-    let Some(rest) = value.and_then(|value| value.as_bytes().strip_prefix(b"application/grpc"))
-    else {
-        return false;
-    };
-    rest.is_empty() || rest.starts_with(b"+") || rest.starts_with(b";")
+    value.is_some_and(|value| media_subtype(value.as_bytes(), b"application/grpc").is_some())
+}
+
+/// The subtype of a content type whose type is `base`: `""` for `base` itself,
+/// `proto` for `base+proto`; parameters (`; charset=utf-8`) are ignored. `None` when the
+/// content type is not `base`.
+pub(crate) fn media_subtype<'a>(value: &'a [u8], base: &[u8]) -> Option<&'a [u8]> {
+    let rest = strip_prefix_ignore_case(value, base)?;
+    let end = rest.iter().position(|&b| b == b';').unwrap_or(rest.len());
+    let (subtype, _) = rest.split_at(end);
+    let subtype = subtype.trim_ascii_end();
+    match subtype.split_first() {
+        None => Some(subtype),
+        Some((b'+', name)) => Some(name),
+        Some(_) => None,
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(value: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    (value.len() >= prefix.len() && value[..prefix.len()].eq_ignore_ascii_case(prefix))
+        .then(|| &value[prefix.len()..])
+}
+
+/// The message format a gRPC content type names: `application/grpc` and `+proto` are
+/// protobuf, `+json` JSON; the subtype's name when rsrpc has no such format.
+pub(crate) fn grpc_format(value: Option<&HeaderValue>) -> Result<Format, String> {
+    let subtype = value
+        .and_then(|value| media_subtype(value.as_bytes(), b"application/grpc"))
+        .unwrap_or_default();
+    if subtype.is_empty() {
+        return Ok(Format::Proto);
+    }
+    Format::from_name(subtype).ok_or_else(|| String::from_utf8_lossy(subtype).into_owned())
+}
+
+/// The gRPC content type of messages in `format`.
+pub(crate) fn grpc_content_type(format: Format) -> HeaderValue {
+    match format {
+        Format::Proto => GRPC_CONTENT_TYPE,
+        Format::Json => HeaderValue::from_static("application/grpc+json"),
+    }
 }
 
 /// A `grpc-encoding` this side cannot decode: unknown to rsrpc, or not accepted here.
@@ -246,8 +282,23 @@ mod tests {
         assert!(check("application/grpc+proto"));
         assert!(check("application/grpc;charset=utf-8"));
         assert!(!check("application/grpcx"));
+        assert!(check("Application/GRPC+json ; charset=utf-8"));
+        assert!(!check("application/grpc-web"));
         assert!(!check("application/json"));
         assert!(!is_grpc_content_type(None));
+    }
+
+    #[test]
+    fn grpc_content_types_name_their_format() {
+        let format = |value: &'static str| grpc_format(Some(&HeaderValue::from_static(value)));
+        assert_eq!(format("application/grpc"), Ok(Format::Proto));
+        assert_eq!(format("application/grpc+proto"), Ok(Format::Proto));
+        assert_eq!(
+            format("application/grpc+json;charset=utf-8"),
+            Ok(Format::Json)
+        );
+        assert_eq!(format("application/grpc+cbor"), Err("cbor".to_owned()));
+        assert_eq!(grpc_format(None), Ok(Format::Proto));
     }
 
     #[test]

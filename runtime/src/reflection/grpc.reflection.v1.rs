@@ -241,6 +241,7 @@ pub mod server_reflection_server {
                         ::rsrpc::server::bidi_streaming(
                             request,
                             config,
+                            ::rsrpc::codec::ProstCodec,
                             move |request| async move {
                                 <T as ServerReflection>::server_reflection_info(
                                         &inner,

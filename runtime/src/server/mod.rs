@@ -1,6 +1,7 @@
 //! The server side: [`Server`] accepts connections and routes calls to generated services.
 
 mod connection;
+mod cors;
 mod intercept;
 mod router;
 mod signal;
@@ -21,6 +22,7 @@ pub use crate::protocol::server_call::{
 };
 pub use crate::protocol::service_config::ServiceConfig;
 pub use crate::transport::incoming::IncomingBody;
+pub use cors::Cors;
 pub use intercept::InterceptedService;
 pub use router::Routes;
 pub use signal::shutdown_signal;
@@ -103,6 +105,7 @@ pub struct Server {
     /// Wraps the routes in the layers, outermost first.
     layers: Vec<LayerFn>,
     fallback: Option<Arc<dyn ErasedService>>,
+    cors: Option<Cors>,
     defaults: ServiceConfig,
     tls: Option<ServerTlsConfig>,
     limits: ConnectionLimits,
@@ -118,6 +121,7 @@ impl Default for Server {
             interceptors: Interceptors::default(),
             layers: Vec::new(),
             fallback: None,
+            cors: None,
             defaults: ServiceConfig::default(),
             tls: None,
             limits: ConnectionLimits::default(),
@@ -367,6 +371,16 @@ impl Server {
         self
     }
 
+    /// Lets pages of other origins call the server from browsers (gRPC-Web and Connect
+    /// clients): preflight requests are answered for every service, and responses name
+    /// the allowed origin and expose their headers (`grpc-status`, `grpc-message`, custom
+    /// metadata) to the page. Off by default: browsers then keep responses from pages of
+    /// other origins. Checked before any [`layer`](Self::layer).
+    pub fn cors(mut self, cors: Cors) -> Server {
+        self.cors = Some(cors);
+        self
+    }
+
     /// Serves requests that are not gRPC and name no added service with `service`: an
     /// `axum::Router`, for example, to serve REST routes on the gRPC port. gRPC requests
     /// for unknown services still get `UNIMPLEMENTED`.
@@ -492,10 +506,11 @@ impl Server {
                 (name, intercepted)
             })
             .collect();
-        let routes = Routes::new(routes, self.fallback.take());
+        let max_receive = self.defaults.settings().max_receive_message_size;
+        let routes = Routes::new(routes, self.fallback.take(), max_receive);
         let layers = std::mem::take(&mut self.layers).into_iter().rev();
         let routes = layers.fold(routes, |routes, layer| layer(routes));
-        (routes, shutdown_hooks)
+        (routes.with_cors(self.cors.take()), shutdown_hooks)
     }
 }
 

@@ -7,9 +7,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use http::HeaderValue;
 use http::header::CONTENT_TYPE;
 use tower_service::Service;
 
+use super::cors::{Cors, CorsCheck};
 use super::trace;
 use crate::boxed::{BoxError, BoxFuture};
 use crate::protocol::server_call::{status_response, unimplemented_response};
@@ -21,6 +23,7 @@ use crate::transport::layered::{
     TowerService, into_body, ready_and_call, status_from_service_error,
 };
 use crate::transport::service::HttpService;
+use crate::web::WebRequest;
 
 /// The future of a routed call.
 pub(crate) type RouteFuture = BoxFuture<Result<http::Response<Body>, Infallible>>;
@@ -37,6 +40,8 @@ pub(crate) type Route = Box<dyn Fn(http::Request<IncomingBody>) -> RouteFuture +
 #[derive(Clone)]
 pub struct Routes {
     dispatch: Dispatch,
+    /// Which browsers' pages may call, answered outside any layer.
+    cors: Option<Arc<Cors>>,
 }
 
 #[derive(Clone)]
@@ -50,6 +55,8 @@ enum Dispatch {
 struct RouteTable {
     routes: Vec<(&'static str, Route)>,
     fallback: Option<Arc<dyn ErasedService>>,
+    /// Bound on a Connect unary request's body, read whole before its call.
+    max_receive: usize,
 }
 
 impl Routes {
@@ -57,9 +64,24 @@ impl Routes {
     pub(crate) fn new(
         routes: Vec<(&'static str, Route)>,
         fallback: Option<Arc<dyn ErasedService>>,
+        max_receive: usize,
     ) -> Routes {
+        let table = RouteTable {
+            routes,
+            fallback,
+            max_receive,
+        };
         Routes {
-            dispatch: Dispatch::Table(Arc::new(RouteTable { routes, fallback })),
+            dispatch: Dispatch::Table(Arc::new(table)),
+            cors: None,
+        }
+    }
+
+    /// These routes, answering browsers' cross-origin requests as `cors` says.
+    pub(crate) fn with_cors(self, cors: Option<Cors>) -> Routes {
+        Routes {
+            cors: cors.map(Arc::new),
+            ..self
         }
     }
 
@@ -67,6 +89,7 @@ impl Routes {
     pub(crate) fn layered(service: Arc<dyn ErasedService>) -> Routes {
         Routes {
             dispatch: Dispatch::Layered(service),
+            cors: None,
         }
     }
 
@@ -81,17 +104,60 @@ impl Routes {
 }
 
 impl RouteTable {
-    fn dispatch(&self, request: http::Request<IncomingBody>) -> RouteFuture {
-        if let Some(route) = self.find(request.uri().path()) {
+    /// Serves a request: a gRPC request goes to the service its path names; a gRPC-Web
+    /// or Connect request there is translated to gRPC and back; anything else goes to
+    /// the fallback, if there is one.
+    fn dispatch(self: &Arc<Self>, request: http::Request<IncomingBody>) -> RouteFuture {
+        let grpc = is_grpc_content_type(request.headers().get(CONTENT_TYPE));
+        let route = self.find(request.uri().path());
+        if let (true, Some(route)) = (grpc, route) {
             return route(request);
         }
-        if let Some(fallback) = &self.fallback {
-            if !is_grpc_content_type(request.headers().get(CONTENT_TYPE)) {
-                return fallback.call(request);
+        let web = match grpc {
+            true => None,
+            false => WebRequest::detect(request.method(), request.headers()),
+        };
+        match (web, route) {
+            (Some(web), Some(_)) => self.translate(web, request),
+            // A path no service has: the fallback's, unless only a web client could
+            // have sent it.
+            (Some(web), None) if self.fallback.is_none() || web.is_unambiguous() => {
+                self.translate(web, request)
             }
+            (_, Some(route)) => route(request),
+            (_, None) => match &self.fallback {
+                Some(fallback) if !grpc => fallback.call(request),
+                _ => {
+                    let response = unimplemented_response(request.uri().path());
+                    Box::pin(std::future::ready(Ok(response)))
+                }
+            },
         }
-        let response = unimplemented_response(request.uri().path());
-        Box::pin(std::future::ready(Ok(response)))
+    }
+
+    /// Serves a web request as the gRPC request it stands for.
+    fn translate(
+        self: &Arc<Self>,
+        web: WebRequest,
+        request: http::Request<IncomingBody>,
+    ) -> RouteFuture {
+        let table = Arc::clone(self);
+        Box::pin(async move {
+            let call = |grpc| table.call_grpc(grpc);
+            Ok(crate::web::server::serve(web, request, table.max_receive, call).await)
+        })
+    }
+
+    /// Serves a gRPC request made from a web one.
+    async fn call_grpc(&self, request: http::Request<IncomingBody>) -> http::Response<Body> {
+        let served = match self.find(request.uri().path()) {
+            Some(route) => route(request).await,
+            None => Ok(unimplemented_response(request.uri().path())),
+        };
+        match served {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
     }
 
     /// The route of the service a `/{service}/{method}` path names.
@@ -181,6 +247,16 @@ impl HttpService for Router {
 
     /// Routes a request to the service its path names.
     fn call(&self, mut request: http::Request<IncomingBody>) -> RoutedCall {
+        let mut allowed_origin = None;
+        if let Some(cors) = &self.routes.cors {
+            match cors.check(request.method(), request.headers()) {
+                CorsCheck::SameOrigin => {}
+                CorsCheck::Answer(response) => {
+                    return RoutedCall::new(Box::pin(std::future::ready(Ok(response))), None);
+                }
+                CorsCheck::Allowed(origin) => allowed_origin = Some((Arc::clone(cors), origin)),
+            }
+        }
         if let Dispatch::Layered(_) = self.routes.dispatch {
             // A layer may replace the body, and the peer with it.
             request.extensions_mut().insert(self.peer.clone());
@@ -189,22 +265,40 @@ impl HttpService for Router {
         request.body_mut().set_peer(self.peer.clone());
         let span = trace::call_span(&request, &self.peer);
         if span.is_disabled() {
-            return RoutedCall(self.routes.dispatch(request));
+            return RoutedCall::new(self.routes.dispatch(request), allowed_origin);
         }
-        RoutedCall(trace::traced(span, self.routes.dispatch(request)))
+        let traced = trace::traced(span, self.routes.dispatch(request));
+        RoutedCall::new(traced, allowed_origin)
     }
 }
 
-/// A routed call's future: the service's, whose error cannot happen.
-pub(crate) struct RoutedCall(RouteFuture);
+/// A routed call's future: the service's, whose error cannot happen; the response of a
+/// cross-origin call gets its CORS headers.
+pub(crate) struct RoutedCall {
+    call: RouteFuture,
+    allowed_origin: Option<(Arc<Cors>, HeaderValue)>,
+}
+
+impl RoutedCall {
+    fn new(call: RouteFuture, allowed_origin: Option<(Arc<Cors>, HeaderValue)>) -> RoutedCall {
+        RoutedCall {
+            call,
+            allowed_origin,
+        }
+    }
+}
 
 impl Future for RoutedCall {
     type Output = http::Response<Body>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<http::Response<Body>> {
-        self.0.as_mut().poll(cx).map(|result| match result {
+        let mut response = match std::task::ready!(self.call.as_mut().poll(cx)) {
             Ok(response) => response,
             Err(never) => match never {},
-        })
+        };
+        if let Some((cors, origin)) = self.allowed_origin.take() {
+            cors.decorate(response.headers_mut(), origin);
+        }
+        Poll::Ready(response)
     }
 }

@@ -12,6 +12,12 @@ use http_body::{Frame, SizeHint};
 
 use crate::status::Status;
 
+/// Marks a response whose body ends without trailers (gRPC-Web and Connect carry them in
+/// the body): an HTTP/1.1 server streams it as it comes, even to a client that cannot
+/// read trailers, instead of holding it to fold its trailers into the headers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WithoutTrailers;
+
 /// The body of an outgoing gRPC request or response.
 pub struct Body {
     kind: Kind,

@@ -10,7 +10,8 @@ use tokio::time::Instant;
 use super::{
     MockBody, Note, Step, assert_status, framed, framed_all, note, ok_trailers, status_trailers,
 };
-use crate::codec::{CodecSettings, Encoding, EncodingSet};
+use crate::codec::{CodecSettings, Encoding, EncodingSet, Format, MessageForm};
+use crate::protocol::client_call::CallShape;
 use crate::protocol::client_call::{Outgoing, ResponseHead};
 use crate::protocol::wire::parse_timeout;
 use crate::request::Request;
@@ -37,7 +38,7 @@ fn check(response: http::Response<IncomingBody>) -> Result<ResponseHead, Status>
 
 /// Checks the head then reads the one message.
 async fn read_single(response: http::Response<IncomingBody>) -> Result<Response<Note>, Status> {
-    check(response)?.read_single().await
+    check(response)?.read_single(MessageForm::proto()).await
 }
 
 #[test]
@@ -183,7 +184,7 @@ async fn read_single_past_the_deadline_is_deadline_exceeded() {
     let head = ResponseHead::check(head, &CodecSettings::default(), Some(deadline), None);
     let result = head
         .unwrap_or_else(|_| panic!("head accepted"))
-        .read_single::<Note>()
+        .read_single::<Note>(MessageForm::proto())
         .await;
     assert_status(result, Code::DeadlineExceeded, "deadline exceeded");
     assert!(Instant::now() >= deadline);
@@ -208,7 +209,7 @@ async fn into_streaming_reads_messages_then_trailers() {
     );
     let response = check(head)
         .unwrap_or_else(|_| panic!("head accepted"))
-        .into_streaming();
+        .into_streaming(MessageForm::proto());
     assert_eq!(response.metadata().get("x-head"), Some("h"));
     let mut stream = response.into_inner();
     assert_eq!(stream.message().await.unwrap(), Some(note("one")));
@@ -222,7 +223,7 @@ async fn into_streaming_of_a_trailers_only_ok_is_an_empty_stream() {
     let head = response(&[("grpc-status", "0"), ("x-tail", "t")], vec![]);
     let mut stream = check(head)
         .unwrap_or_else(|_| panic!("head accepted"))
-        .into_streaming::<Note>()
+        .into_streaming::<Note>(MessageForm::proto())
         .into_inner();
     assert_eq!(stream.message().await.unwrap(), None);
     assert_eq!(stream.trailers().unwrap().get("x-tail"), Some("t"));
@@ -236,6 +237,8 @@ fn outgoing(encoding: Option<Encoding>) -> Outgoing {
         head,
         body: Body::empty(),
         encoding,
+        format: Format::Proto,
+        shape: CallShape::Streaming,
         request_guard: None,
     }
 }

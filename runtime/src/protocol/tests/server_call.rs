@@ -13,7 +13,7 @@ use tokio_stream::StreamExt;
 use super::{MockBody, Note, Num, Step, byte_by_byte, framed, framed_all, note};
 use crate::codec::decode::{FrameDecoder, decode_message};
 use crate::codec::encode::FrameEncoder;
-use crate::codec::{Compressed, Encoding, EncodingSet};
+use crate::codec::{Compressed, Encoding, EncodingSet, ProstCodec};
 use crate::protocol::server_call::{
     bidi_streaming, client_streaming, server_streaming, unary, unimplemented,
 };
@@ -60,7 +60,7 @@ async fn shout(request: Request<Note>) -> Result<Response<Note>, Status> {
 
 /// Serves `request` with [`shout`] under the default config.
 async fn serve_unary(request: http::Request<MockBody>) -> http::Response<Body> {
-    unary(request, ServiceConfig::default(), shout)
+    unary(request, ServiceConfig::default(), ProstCodec, shout)
         .await
         .unwrap()
 }
@@ -187,7 +187,7 @@ async fn an_unsupported_grpc_encoding_is_unimplemented() {
 async fn an_encoding_the_service_refuses_lists_what_it_accepts() {
     let config = ServiceConfig::default().accept_compressed(EncodingSet::identity_only());
     let request = request_with("grpc-encoding", "gzip", vec![]);
-    let response = unary(request, config, shout).await.unwrap();
+    let response = unary(request, config, ProstCodec, shout).await.unwrap();
     assert_trailers_only(&response, 12, "\"gzip\" is not supported");
     assert_eq!(
         header(response.headers(), "grpc-accept-encoding"),
@@ -219,7 +219,7 @@ async fn a_truncated_unary_request_is_internal() {
 async fn a_request_over_the_receive_limit_is_resource_exhausted() {
     let config = ServiceConfig::default().max_receive_message_size(8);
     let request = grpc_request([Step::Data(framed(&note("far too long")))]);
-    let response = unary(request, config, shout).await.unwrap();
+    let response = unary(request, config, ProstCodec, shout).await.unwrap();
     assert_trailers_only(&response, 8, "larger than the receive limit of 8 bytes");
 }
 
@@ -227,7 +227,7 @@ async fn a_request_over_the_receive_limit_is_resource_exhausted() {
 async fn a_response_over_the_send_limit_is_resource_exhausted() {
     let config = ServiceConfig::default().max_send_message_size(4);
     let request = grpc_request([Step::Data(framed(&note("long answer")))]);
-    let response = unary(request, config, shout).await.unwrap();
+    let response = unary(request, config, ProstCodec, shout).await.unwrap();
     assert_trailers_only(&response, 8, "larger than the send limit of 4 bytes");
 }
 
@@ -247,7 +247,7 @@ async fn a_handler_error_is_a_trailers_only_response() {
     let handler = |_: Request<Note>| async {
         Err::<Response<Note>, _>(Status::not_found("no note: 100% gone"))
     };
-    let response = unary(request, ServiceConfig::default(), handler)
+    let response = unary(request, ServiceConfig::default(), ProstCodec, handler)
         .await
         .unwrap();
     assert_trailers_only(&response, 5, "no note: 100% gone");
@@ -266,7 +266,7 @@ async fn a_handler_past_the_grpc_timeout_is_deadline_exceeded() {
         std::future::pending::<()>().await;
         Ok(Response::new(note("never")))
     };
-    let response = unary(request, ServiceConfig::default(), handler)
+    let response = unary(request, ServiceConfig::default(), ProstCodec, handler)
         .await
         .unwrap();
     assert_trailers_only(&response, 4, "deadline exceeded");
@@ -285,7 +285,7 @@ async fn client_streaming_sums_messages_from_a_split_body() {
         }
         Ok(Response::new(Num { value: total }))
     };
-    let response = client_streaming(request, ServiceConfig::default(), sum)
+    let response = client_streaming(request, ServiceConfig::default(), ProstCodec, sum)
         .await
         .unwrap();
     let (data, trailers) = collect(response).await;
@@ -302,7 +302,7 @@ async fn client_streaming_passes_a_truncated_body_to_the_handler() {
         stream.message().await?;
         Ok(Response::new(Num { value: 0 }))
     };
-    let response = client_streaming(request, ServiceConfig::default(), count)
+    let response = client_streaming(request, ServiceConfig::default(), ProstCodec, count)
         .await
         .unwrap();
     assert_trailers_only(&response, 13, "in the middle of a message");
@@ -330,7 +330,7 @@ fn words(
 #[tokio::test]
 async fn server_streaming_sends_each_message_then_ok_trailers() {
     let request = grpc_request([Step::Data(framed(&note("a few words")))]);
-    let response = server_streaming(request, ServiceConfig::default(), words(None))
+    let response = server_streaming(request, ServiceConfig::default(), ProstCodec, words(None))
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -343,7 +343,7 @@ async fn server_streaming_sends_each_message_then_ok_trailers() {
 async fn a_stream_error_goes_out_in_the_trailers_after_the_messages() {
     let request = grpc_request([Step::Data(framed(&note("two words")))]);
     let handler = words(Some(Status::aborted("ran out")));
-    let response = server_streaming(request, ServiceConfig::default(), handler)
+    let response = server_streaming(request, ServiceConfig::default(), ProstCodec, handler)
         .await
         .unwrap();
     let (data, trailers) = collect(response).await;
@@ -368,7 +368,7 @@ async fn bidi_streaming_answers_each_request() {
         }
         Ok(Response::new(tokio_stream::iter(seen)))
     };
-    let response = bidi_streaming(request, ServiceConfig::default(), echo)
+    let response = bidi_streaming(request, ServiceConfig::default(), ProstCodec, echo)
         .await
         .unwrap();
     let (data, trailers) = collect(response).await;
@@ -405,7 +405,7 @@ async fn a_gzip_request_is_decompressed_and_marked() {
         );
         shout(request).await
     };
-    let response = unary(request, ServiceConfig::default(), handler)
+    let response = unary(request, ServiceConfig::default(), ProstCodec, handler)
         .await
         .unwrap();
     let (data, _) = collect(response).await;
@@ -417,7 +417,9 @@ async fn responses_are_compressed_only_when_the_client_accepts_it() {
     let config = ServiceConfig::default().send_compressed(Encoding::Gzip);
     let steps = vec![Step::Data(framed(&note("hi")))];
     let request = request_with("grpc-accept-encoding", "gzip, identity", steps);
-    let response = unary(request, config.clone(), shout).await.unwrap();
+    let response = unary(request, config.clone(), ProstCodec, shout)
+        .await
+        .unwrap();
     assert_eq!(header(response.headers(), "grpc-encoding"), Some("gzip"));
     let (data, _) = collect(response).await;
     assert_eq!(data[0], 1, "compressed flag");
@@ -427,7 +429,7 @@ async fn responses_are_compressed_only_when_the_client_accepts_it() {
     assert_eq!(decode_message::<Note>(payload).unwrap(), note("HI"));
 
     let request = grpc_request([Step::Data(framed(&note("hi")))]);
-    let response = unary(request, config, shout).await.unwrap();
+    let response = unary(request, config, ProstCodec, shout).await.unwrap();
     assert_eq!(header(response.headers(), "grpc-encoding"), None);
     assert_eq!(collect(response).await.0, framed(&note("HI")));
 }
@@ -439,7 +441,7 @@ async fn a_response_stream_past_the_deadline_ends_with_deadline_exceeded() {
         let first = tokio_stream::iter([Ok(note("first"))]);
         Ok(Response::new(first.chain(tokio_stream::pending())))
     };
-    let response = server_streaming(request, ServiceConfig::default(), handler)
+    let response = server_streaming(request, ServiceConfig::default(), ProstCodec, handler)
         .await
         .unwrap();
     let (data, trailers) = collect(response).await;

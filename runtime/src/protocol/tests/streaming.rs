@@ -12,6 +12,7 @@ use super::{
     MockBody, Note, Step, assert_status, byte_by_byte, framed, framed_all, note, ok_trailers,
     status_trailers,
 };
+use crate::codec::MessageForm;
 use crate::protocol::streaming::{Direction, Streaming};
 use crate::status::{Code, Status};
 use crate::transport::incoming::IncomingBody;
@@ -26,6 +27,7 @@ fn requests(steps: impl IntoIterator<Item = Step>) -> Streaming<Note> {
         MAX,
         None,
         None,
+        MessageForm::proto(),
     )
 }
 
@@ -37,6 +39,7 @@ fn responses(steps: impl IntoIterator<Item = Step>) -> Streaming<Note> {
         MAX,
         None,
         None,
+        MessageForm::proto(),
     )
 }
 
@@ -212,7 +215,14 @@ async fn a_body_error_mid_stream_passes_through() {
 async fn a_message_over_the_limit_is_resource_exhausted() {
     let big = note(&"x".repeat(100));
     let body = MockBody::incoming([Step::Data(framed(&big))]);
-    let mut stream: Streaming<Note> = Streaming::new(body, Direction::Request, 64, None, None);
+    let mut stream: Streaming<Note> = Streaming::new(
+        body,
+        Direction::Request,
+        64,
+        None,
+        None,
+        MessageForm::proto(),
+    );
     assert_status(
         stream.message().await,
         Code::ResourceExhausted,
@@ -229,7 +239,14 @@ async fn an_oversized_message_ends_the_stream() {
     chunk.extend_from_slice(&smuggled);
     chunk.resize(5 + 40, 0);
     let body = MockBody::incoming([Step::Data(Bytes::from(chunk))]);
-    let mut stream: Streaming<Note> = Streaming::new(body, Direction::Request, 16, None, None);
+    let mut stream: Streaming<Note> = Streaming::new(
+        body,
+        Direction::Request,
+        16,
+        None,
+        None,
+        MessageForm::proto(),
+    );
     assert_status(
         stream.message().await,
         Code::ResourceExhausted,
@@ -242,7 +259,14 @@ async fn an_oversized_message_ends_the_stream() {
 async fn a_message_at_the_limit_is_accepted() {
     let text = "x".repeat(62); // tag + length + 62 bytes = 64
     let body = MockBody::incoming([Step::Data(framed(&note(&text)))]);
-    let mut stream: Streaming<Note> = Streaming::new(body, Direction::Request, 64, None, None);
+    let mut stream: Streaming<Note> = Streaming::new(
+        body,
+        Direction::Request,
+        64,
+        None,
+        None,
+        MessageForm::proto(),
+    );
     assert_eq!(stream.message().await.unwrap(), Some(note(&text)));
 }
 
@@ -293,8 +317,14 @@ async fn a_deadline_in_the_past_is_deadline_exceeded() {
     // current millisecond tick would only fire once the timer driver next turns.
     let past = Instant::now() - Duration::from_secs(1);
     let body = MockBody::incoming([Step::Data(framed(&note("late")))]);
-    let mut stream: Streaming<Note> =
-        Streaming::new(body, Direction::Response, MAX, None, Some(past));
+    let mut stream: Streaming<Note> = Streaming::new(
+        body,
+        Direction::Response,
+        MAX,
+        None,
+        Some(past),
+        MessageForm::proto(),
+    );
     assert_status(
         stream.message().await,
         Code::DeadlineExceeded,
@@ -308,8 +338,14 @@ async fn a_deadline_passing_while_the_body_is_silent_is_deadline_exceeded() {
     let start = Instant::now();
     let body = MockBody::incoming([Step::Data(framed(&note("first"))), Step::Stall]);
     let deadline = start + Duration::from_millis(50);
-    let mut stream: Streaming<Note> =
-        Streaming::new(body, Direction::Response, MAX, None, Some(deadline));
+    let mut stream: Streaming<Note> = Streaming::new(
+        body,
+        Direction::Response,
+        MAX,
+        None,
+        Some(deadline),
+        MessageForm::proto(),
+    );
     assert_eq!(stream.message().await.unwrap(), Some(note("first")));
     assert_status(
         stream.message().await,
@@ -329,6 +365,7 @@ async fn messages_sent_later_wake_the_reader() {
         MAX,
         None,
         None,
+        MessageForm::proto(),
     );
     let reader = tokio::spawn(async move {
         let result = drain(&mut stream).await;

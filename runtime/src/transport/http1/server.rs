@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use super::request_body::{Framing, Leftover, Reader, RequestBody, trim_whitespace};
 use crate::status::Status;
-use crate::transport::body::Body;
+use crate::transport::body::{Body, WithoutTrailers};
 use crate::transport::incoming::IncomingBody;
 use crate::transport::io::BoxedIo;
 use crate::transport::limits::ConnectionLimits;
@@ -368,6 +368,10 @@ async fn write_response<W: AsyncWrite + Unpin>(
 ) -> io::Result<()> {
     let (mut parts, body) = response.into_parts();
     let on_sent = OnSent::take(&mut parts.extensions);
+    let buffer_limit = match parts.extensions.remove::<WithoutTrailers>() {
+        Some(WithoutTrailers) => None,
+        None => buffer_limit,
+    };
     // A body of known size (a Trailers-Only or plain HTTP answer) has nothing to stream.
     let exact_size = body.size_hint().exact();
     let fold_limit = match (buffer_limit, exact_size) {

@@ -1,0 +1,337 @@
+//! Bodies that carry a response's trailers as its last length-prefixed frame, as gRPC-Web
+//! and Connect streams do, and that turn such a frame back into trailers.
+
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use http::HeaderMap;
+use http_body::{Body as HttpBody, Frame};
+
+use crate::codec::{DEFAULT_MAX_RECEIVE_SIZE, Encoding};
+use crate::status::Status;
+use crate::transport::sent::OnSent;
+
+/// Size of a frame header: flags and length.
+const HEADER_SIZE: usize = 5;
+
+/// A frame of `flags` holding `payload`.
+pub(super) fn frame(flags: u8, payload: &[u8]) -> Bytes {
+    let mut frame = BytesMut::with_capacity(HEADER_SIZE + payload.len());
+    frame.put_u8(flags);
+    frame.put_u32(u32::try_from(payload.len()).unwrap_or(u32::MAX));
+    frame.put_slice(payload);
+    frame.freeze()
+}
+
+pin_project_lite::pin_project! {
+    /// The data of a gRPC response body as it is, then its trailers as one last frame
+    /// that `last_frame` writes; the trailers are reported to `on_sent` as they go.
+    pub(super) struct TrailersAsFrame<B> {
+        #[pin]
+        inner: B,
+        last_frame: fn(&HeaderMap) -> Bytes,
+        // Trailers known before the body: those of a Trailers-Only response.
+        pending: Option<HeaderMap>,
+        on_sent: Option<OnSent>,
+        done: bool,
+    }
+}
+
+impl<B> TrailersAsFrame<B> {
+    pub(super) fn new(
+        inner: B,
+        last_frame: fn(&HeaderMap) -> Bytes,
+        pending: Option<HeaderMap>,
+        on_sent: Option<OnSent>,
+    ) -> Self {
+        TrailersAsFrame {
+            inner,
+            last_frame,
+            pending,
+            on_sent,
+            done: false,
+        }
+    }
+}
+
+impl<B: HttpBody<Data = Bytes, Error = Status>> HttpBody for TrailersAsFrame<B> {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        let this = self.project();
+        if *this.done {
+            return Poll::Ready(None);
+        }
+        let trailers = match this.pending.take() {
+            Some(trailers) => trailers,
+            None => match ready!(this.inner.poll_frame(cx)) {
+                Some(Ok(frame)) => match frame.into_trailers() {
+                    Ok(trailers) => trailers,
+                    Err(data) => return Poll::Ready(Some(Ok(data))),
+                },
+                Some(Err(status)) => return Poll::Ready(Some(Err(status))),
+                // A body that ends without trailers still ends with the last frame.
+                None => HeaderMap::new(),
+            },
+        };
+        *this.done = true;
+        let last = (this.last_frame)(&trailers);
+        if let Some(on_sent) = this.on_sent.take() {
+            on_sent.sent(&trailers);
+        }
+        Poll::Ready(Some(Ok(Frame::data(last))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done
+    }
+}
+
+/// Reads the trailers out of the payload of a last frame.
+pub(super) type ReadTrailers = fn(&[u8]) -> Result<HeaderMap, Status>;
+
+pin_project_lite::pin_project! {
+    /// The data frames of a web response as they are, until the frame whose flags have
+    /// `trailer_flag`: that one is read by `read_trailers` and ends the body as trailers.
+    pub(super) struct FrameAsTrailers<B> {
+        #[pin]
+        inner: B,
+        trailer_flag: u8,
+        read_trailers: ReadTrailers,
+        // Decompresses a compressed last frame.
+        encoding: Option<Encoding>,
+        scan: Scan,
+        // The last frame as it arrives, header included.
+        last: BytesMut,
+        done: bool,
+    }
+}
+
+/// Where the scan of the data stands.
+#[derive(Debug, Clone, Copy)]
+enum Scan {
+    /// Inside a frame header, `seen` bytes of it read, the length so far in `len`.
+    Header { seen: usize, len: usize },
+    /// Inside a data frame's payload, with `left` bytes to go.
+    Payload { left: usize },
+    /// Inside the last frame.
+    Last,
+}
+
+impl<B> FrameAsTrailers<B> {
+    pub(super) fn new(
+        inner: B,
+        trailer_flag: u8,
+        read_trailers: ReadTrailers,
+        encoding: Option<Encoding>,
+    ) -> Self {
+        FrameAsTrailers {
+            inner,
+            trailer_flag,
+            read_trailers,
+            encoding,
+            scan: Scan::Header { seen: 0, len: 0 },
+            last: BytesMut::new(),
+            done: false,
+        }
+    }
+}
+
+impl Scan {
+    /// Follows frame boundaries through `chunk`; returns where the last frame starts in
+    /// it, if it does.
+    fn find_last(&mut self, chunk: &[u8], trailer_flag: u8) -> Option<usize> {
+        let mut at = 0;
+        while at < chunk.len() {
+            match self {
+                Scan::Header { seen: 0, .. } if chunk[at] & trailer_flag != 0 => {
+                    *self = Scan::Last;
+                    return Some(at);
+                }
+                Scan::Header { seen, len } => {
+                    if *seen > 0 {
+                        *len = (*len << 8) | usize::from(chunk[at]);
+                    }
+                    *seen += 1;
+                    at += 1;
+                    if *seen == HEADER_SIZE {
+                        *self = Scan::Payload { left: *len };
+                    }
+                }
+                Scan::Payload { left } => {
+                    let step = (*left).min(chunk.len() - at);
+                    *left -= step;
+                    at += step;
+                }
+                Scan::Last => return Some(at),
+            }
+            if let Scan::Payload { left: 0 } = self {
+                *self = Scan::Header { seen: 0, len: 0 };
+            }
+        }
+        None
+    }
+}
+
+impl<B: HttpBody<Data = Bytes, Error = Status>> HttpBody for FrameAsTrailers<B> {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        let mut this = self.project();
+        loop {
+            if *this.done {
+                return Poll::Ready(None);
+            }
+            if let Scan::Last = this.scan {
+                let read = read_last(this.last, *this.encoding, *this.read_trailers);
+                match read.transpose() {
+                    None => {}
+                    Some(trailers) => {
+                        *this.done = true;
+                        return Poll::Ready(Some(trailers.map(Frame::trailers)));
+                    }
+                }
+            }
+            let mut data = match ready!(this.inner.as_mut().poll_frame(cx)) {
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => data,
+                    // HTTP trailers (gRPC-Web over HTTP/2 may have them) end it as they are.
+                    Err(trailers) => {
+                        *this.done = true;
+                        return Poll::Ready(Some(Ok(trailers)));
+                    }
+                },
+                Some(Err(status)) => return Poll::Ready(Some(Err(status))),
+                None => {
+                    *this.done = true;
+                    if this.last.is_empty() {
+                        return Poll::Ready(None);
+                    }
+                    let error = Status::internal("the response ended inside its last frame");
+                    return Poll::Ready(Some(Err(error)));
+                }
+            };
+            if let Scan::Last = this.scan {
+                this.last.extend_from_slice(&data);
+                continue;
+            }
+            let Some(start) = this.scan.find_last(&data, *this.trailer_flag) else {
+                return Poll::Ready(Some(Ok(Frame::data(data))));
+            };
+            let before = data.split_to(start);
+            this.last.extend_from_slice(&data);
+            if !before.is_empty() {
+                return Poll::Ready(Some(Ok(Frame::data(before))));
+            }
+        }
+    }
+}
+
+/// The trailers in `last`, once the whole frame has arrived.
+fn read_last(
+    last: &BytesMut,
+    encoding: Option<Encoding>,
+    read_trailers: ReadTrailers,
+) -> Result<Option<HeaderMap>, Status> {
+    let Some(mut header) = last.get(..HEADER_SIZE) else {
+        return Ok(None);
+    };
+    let flags = header.get_u8();
+    let len = header.get_u32() as usize;
+    if len > DEFAULT_MAX_RECEIVE_SIZE {
+        return Err(Status::resource_exhausted(format!(
+            "the response's last frame of {len} bytes is too large"
+        )));
+    }
+    let Some(payload) = last.get(HEADER_SIZE..HEADER_SIZE + len) else {
+        return Ok(None);
+    };
+    if flags & 1 == 0 {
+        return read_trailers(payload).map(Some);
+    }
+    let Some(encoding) = encoding else {
+        return Err(Status::internal(
+            "the response's last frame is compressed without an encoding",
+        ));
+    };
+    let plain = encoding.decompress(payload, DEFAULT_MAX_RECEIVE_SIZE)?;
+    read_trailers(&plain).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+    use http_body_util::{BodyExt, StreamBody};
+
+    fn body_of(chunks: Vec<Bytes>) -> impl HttpBody<Data = Bytes, Error = Status> {
+        let frames = chunks
+            .into_iter()
+            .map(|chunk| Ok::<_, Status>(Frame::data(chunk)))
+            .collect::<Vec<_>>();
+        StreamBody::new(tokio_stream::iter(frames))
+    }
+
+    fn read_status(payload: &[u8]) -> Result<HeaderMap, Status> {
+        let mut trailers = HeaderMap::new();
+        let value = HeaderValue::from_bytes(payload).map_err(|_| Status::internal("bad"))?;
+        trailers.insert("grpc-status", value);
+        Ok(trailers)
+    }
+
+    #[tokio::test]
+    async fn data_passes_and_the_last_frame_becomes_trailers_wherever_chunks_split() {
+        let mut wire = Vec::new();
+        wire.extend_from_slice(&frame(0, b"one"));
+        wire.extend_from_slice(&frame(1, &[0x80; 7]));
+        wire.extend_from_slice(&frame(0x80, b"5"));
+        for split in 1..wire.len() {
+            for step in [1, 2, 3, 7, split] {
+                let chunks = wire
+                    .chunks(step)
+                    .map(Bytes::copy_from_slice)
+                    .collect::<Vec<_>>();
+                let body = FrameAsTrailers::new(body_of(chunks), 0x80, read_status, None);
+                let collected = body.collect().await.unwrap();
+                assert_eq!(collected.trailers().unwrap()["grpc-status"], "5");
+                assert_eq!(collected.to_bytes(), wire[..wire.len() - 6]);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_cut_inside_the_last_frame_fails() {
+        let mut wire = frame(0x80, b"12345").to_vec();
+        wire.truncate(7);
+        let body = FrameAsTrailers::new(body_of(vec![wire.into()]), 0x80, read_status, None);
+        assert!(body.collect().await.is_err());
+    }
+
+    #[tokio::test]
+    async fn trailers_become_the_last_frame_and_are_reported() {
+        let mut trailers = HeaderMap::new();
+        trailers.insert("grpc-status", HeaderValue::from_static("0"));
+        let inner = http_body_util::Full::new(Bytes::from_static(b"data"))
+            .map_err(|never| match never {})
+            .with_trailers(std::future::ready(Some(Ok(trailers))));
+        let (sent, seen) = std::sync::mpsc::channel();
+        let on_sent = OnSent::new(move |headers| {
+            let _ = sent.send(headers.map(|headers| headers.len()));
+        });
+        let last = |trailers: &HeaderMap| frame(0x80, trailers["grpc-status"].as_bytes());
+        let body = TrailersAsFrame::new(inner, last, None, Some(on_sent));
+        let bytes = body.collect().await.unwrap().to_bytes();
+        assert_eq!(&bytes[..4], b"data");
+        assert_eq!(bytes[4..], frame(0x80, b"0"));
+        assert_eq!(seen.recv().unwrap(), Some(1));
+    }
+}

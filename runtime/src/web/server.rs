@@ -1,0 +1,303 @@
+//! The server's translation: a gRPC-Web or Connect request becomes the gRPC request it
+//! stands for, and the services' gRPC response is written back in the request's protocol.
+
+use bytes::{Buf, Bytes};
+use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http_body_util::BodyExt;
+
+use super::base64::{Base64Decode, Base64Encode};
+use super::connect::error::{end_stream_frame, error_body, http_status};
+use super::connect::get::read_query;
+use super::connect::{self, TRAILER_PREFIX};
+use super::frames::TrailersAsFrame;
+use super::grpc_web::{self, trailer_frame};
+use super::protocol::{ConnectFormat, WebRequest};
+use crate::codec::{Format, HEADER_SIZE};
+use crate::metadata::MetadataMap;
+use crate::protocol::server_call::{GetRequest, status_response};
+use crate::protocol::wire::{
+    GRPC_ACCEPT_ENCODING, GRPC_ENCODING, GRPC_TIMEOUT, encode_timeout, grpc_content_type,
+    is_grpc_content_type,
+};
+use crate::status::{Code, Status};
+use crate::transport::body::{Body, WithoutTrailers};
+use crate::transport::incoming::IncomingBody;
+use crate::transport::sent::OnSent;
+
+/// Serves a web request through `call`, which serves gRPC requests. `max_receive` bounds
+/// the body of a Connect unary request, read whole before the call.
+pub(crate) async fn serve<F, Fut>(
+    web: WebRequest,
+    request: http::Request<IncomingBody>,
+    max_receive: usize,
+    call: F,
+) -> http::Response<Body>
+where
+    F: FnOnce(http::Request<IncomingBody>) -> Fut,
+    Fut: Future<Output = http::Response<Body>>,
+{
+    let grpc = match to_grpc(web, request, max_receive).await {
+        Ok(grpc) => grpc,
+        Err(Refusal::UnsupportedMediaType) => return unsupported_media_type(),
+        Err(Refusal::Status(status)) => return from_grpc(web, status_response(status)).await,
+    };
+    from_grpc(web, call(grpc).await).await
+}
+
+/// Why a web request never reached the services.
+enum Refusal {
+    /// A Connect unary call in a format rsrpc lacks: `415`.
+    UnsupportedMediaType,
+    /// A status, to write in the request's protocol.
+    Status(Status),
+}
+
+/// The gRPC request a web request stands for.
+async fn to_grpc(
+    web: WebRequest,
+    request: http::Request<IncomingBody>,
+    max_receive: usize,
+) -> Result<http::Request<IncomingBody>, Refusal> {
+    let (mut parts, mut body) = request.into_parts();
+    let peer = body.take_peer();
+    let headers = &mut parts.headers;
+    headers.remove(CONTENT_LENGTH);
+    let (format, mut body) = match web {
+        WebRequest::GrpcWeb { text, format } => {
+            let body = match text {
+                true => IncomingBody::boxed(Base64Decode::new(body)),
+                false => body,
+            };
+            (format, body)
+        }
+        WebRequest::ConnectStream { format } => {
+            connect_head(headers)?;
+            rename(headers, connect::CONTENT_ENCODING, GRPC_ENCODING);
+            rename(headers, connect::ACCEPT_ENCODING, GRPC_ACCEPT_ENCODING);
+            (format, body)
+        }
+        WebRequest::ConnectUnary { get: false, format } => {
+            let ConnectFormat::Known(format) = format else {
+                return Err(Refusal::UnsupportedMediaType);
+            };
+            connect_head(headers)?;
+            let compression = headers.remove(CONTENT_ENCODING);
+            rename(headers, ACCEPT_ENCODING, GRPC_ACCEPT_ENCODING);
+            let message = read_whole(body, max_receive).await?;
+            (format, enveloped(headers, compression, message))
+        }
+        WebRequest::ConnectUnary { get: true, .. } => {
+            connect_head(headers)?;
+            let query = parts.uri.query().unwrap_or_default();
+            let get = read_query(query).map_err(Refusal::Status)?;
+            let Some(format) = get.format else {
+                return Err(Refusal::UnsupportedMediaType);
+            };
+            rename(headers, ACCEPT_ENCODING, GRPC_ACCEPT_ENCODING);
+            let compression = get
+                .compression
+                .and_then(|name| HeaderValue::try_from(name).ok());
+            parts.method = Method::POST;
+            parts.extensions.insert(GetRequest);
+            (format, enveloped(headers, compression, get.message))
+        }
+    };
+    parts
+        .headers
+        .insert(CONTENT_TYPE, grpc_content_type(format));
+    body.set_peer(peer);
+    Ok(http::Request::from_parts(parts, body))
+}
+
+/// Checks and translates the Connect headers every request has: the protocol version,
+/// and the timeout.
+fn connect_head(headers: &mut HeaderMap) -> Result<(), Refusal> {
+    if connect::wrong_version(headers.get(connect::PROTOCOL_VERSION)) {
+        return Err(Refusal::Status(Status::invalid_argument(
+            "connect-protocol-version must be 1",
+        )));
+    }
+    headers.remove(connect::PROTOCOL_VERSION);
+    if let Some(value) = headers.remove(connect::TIMEOUT_MS) {
+        let Some(timeout) = connect::parse_timeout(&value) else {
+            return Err(Refusal::Status(Status::invalid_argument(format!(
+                "invalid connect-timeout-ms: {value:?}"
+            ))));
+        };
+        headers.insert(GRPC_TIMEOUT, encode_timeout(timeout));
+    }
+    Ok(())
+}
+
+/// Moves the values of header `from` to `to`.
+fn rename(headers: &mut HeaderMap, from: http::HeaderName, to: http::HeaderName) {
+    if let Some(value) = headers.remove(from) {
+        headers.insert(to, value);
+    }
+}
+
+/// A Connect unary request's body, up to `max_receive` bytes.
+async fn read_whole(body: IncomingBody, max_receive: usize) -> Result<Bytes, Refusal> {
+    let limited = http_body_util::Limited::new(body, max_receive);
+    match limited.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) => Err(Refusal::Status(match error.downcast::<Status>() {
+            Ok(status) => *status,
+            Err(_) => Status::resource_exhausted(format!(
+                "the request is larger than the limit of {max_receive} bytes"
+            )),
+        })),
+    }
+}
+
+/// A unary message as the one frame of a gRPC body: compressed as a whole when
+/// `compression` names an encoding, which becomes the call's `grpc-encoding`.
+fn enveloped(
+    headers: &mut HeaderMap,
+    compression: Option<HeaderValue>,
+    message: Bytes,
+) -> IncomingBody {
+    let compressed = compression.filter(|value| value != "identity");
+    let flags = u8::from(compressed.is_some());
+    if let Some(encoding) = compressed {
+        headers.insert(GRPC_ENCODING, encoding);
+    }
+    let frame = super::frames::frame(flags, &message);
+    IncomingBody::boxed(http_body_util::Full::new(frame))
+}
+
+/// `415 Unsupported Media Type`, naming the formats Connect unary calls may use.
+fn unsupported_media_type() -> http::Response<Body> {
+    let mut response = http::Response::new(Body::empty());
+    *response.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+    let accepted = HeaderValue::from_static("application/proto, application/json");
+    response.headers_mut().insert("accept-post", accepted);
+    response
+}
+
+/// Writes the services' gRPC response in the request's protocol. A response that is not
+/// gRPC (a plain HTTP refusal) goes as it is.
+async fn from_grpc(web: WebRequest, response: http::Response<Body>) -> http::Response<Body> {
+    if !is_grpc_content_type(response.headers().get(CONTENT_TYPE)) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // A Trailers-Only response's headers are its trailers.
+    let trailers_only = parts.headers.contains_key(crate::status::GRPC_STATUS);
+    let mut response = match web {
+        WebRequest::GrpcWeb { text, format } => {
+            parts
+                .headers
+                .insert(CONTENT_TYPE, grpc_web::content_type(text, format));
+            if trailers_only {
+                return http::Response::from_parts(parts, body);
+            }
+            let on_sent = OnSent::take(&mut parts.extensions);
+            let body = TrailersAsFrame::new(body, trailer_frame, None, on_sent);
+            let body = match text {
+                true => Body::streaming(Base64Encode::new(body)),
+                false => Body::streaming(body),
+            };
+            http::Response::from_parts(parts, body)
+        }
+        WebRequest::ConnectStream { format } => {
+            let on_sent = OnSent::take(&mut parts.extensions);
+            let pending = trailers_only.then(|| std::mem::take(&mut parts.headers));
+            rename(&mut parts.headers, GRPC_ENCODING, connect::CONTENT_ENCODING);
+            rename(
+                &mut parts.headers,
+                GRPC_ACCEPT_ENCODING,
+                connect::ACCEPT_ENCODING,
+            );
+            let headers = &mut parts.headers;
+            headers.insert(CONTENT_TYPE, connect::stream_content_type(format));
+            let body = TrailersAsFrame::new(body, end_stream_frame, pending, on_sent);
+            http::Response::from_parts(parts, Body::streaming(body))
+        }
+        WebRequest::ConnectUnary { format, .. } => {
+            let format = match format {
+                ConnectFormat::Known(format) => format,
+                ConnectFormat::Unknown => Format::Proto,
+            };
+            return unary_response(format, parts, body, trailers_only).await;
+        }
+    };
+    response.extensions_mut().insert(WithoutTrailers);
+    response
+}
+
+/// A Connect unary response: the message as the body, the trailers as `trailer-`
+/// headers; or an error as JSON, with the HTTP status of its code.
+async fn unary_response(
+    format: Format,
+    mut parts: http::response::Parts,
+    body: Body,
+    trailers_only: bool,
+) -> http::Response<Body> {
+    let on_sent = OnSent::take(&mut parts.extensions);
+    let (data, trailers) = if trailers_only {
+        (Bytes::new(), std::mem::take(&mut parts.headers))
+    } else {
+        match body.collect().await {
+            Ok(collected) => {
+                let trailers = collected.trailers().cloned().unwrap_or_default();
+                (collected.to_bytes(), trailers)
+            }
+            Err(status) => {
+                let mut trailers = HeaderMap::new();
+                status.write_to(&mut trailers);
+                (Bytes::new(), trailers)
+            }
+        }
+    };
+    if let Some(on_sent) = on_sent {
+        on_sent.sent(&trailers);
+    }
+    let status = Status::from_headers(&trailers)
+        .unwrap_or_else(|| Status::internal("the response ended without a status"));
+    let encoding = parts.headers.get(GRPC_ENCODING).cloned();
+    let accepted = parts.headers.get(GRPC_ACCEPT_ENCODING).cloned();
+    let mut headers = MetadataMap::from_headers(std::mem::take(&mut parts.headers)).into_headers();
+    if let Some(accepted) = accepted {
+        headers.insert(ACCEPT_ENCODING, accepted);
+    }
+    for (name, value) in MetadataMap::from_headers(trailers).into_headers().iter() {
+        let prefixed = format!("{TRAILER_PREFIX}{name}");
+        if let Ok(name) = http::HeaderName::try_from(prefixed) {
+            headers.append(name, value.clone());
+        }
+    }
+    let (status_code, content_type, body) = match single_message(status, &data) {
+        Ok((compressed, message)) => {
+            if let (true, Some(encoding)) = (compressed, encoding) {
+                headers.insert(CONTENT_ENCODING, encoding);
+            }
+            (StatusCode::OK, connect::unary_content_type(format), message)
+        }
+        Err(status) => {
+            let json = HeaderValue::from_static("application/json");
+            (http_status(status.code()), json, error_body(&status))
+        }
+    };
+    headers.insert(CONTENT_TYPE, content_type);
+    parts.status = status_code;
+    parts.headers = headers;
+    http::Response::from_parts(parts, Body::full(Some(body), None))
+}
+
+/// The only message of a successful unary response, and whether it is compressed; the
+/// error status otherwise.
+fn single_message(status: Status, data: &Bytes) -> Result<(bool, Bytes), Status> {
+    if status.code() != Code::Ok {
+        return Err(status);
+    }
+    let malformed = || Status::internal("the service's response is not one message");
+    let mut header = data.get(..HEADER_SIZE).ok_or_else(malformed)?;
+    let flags = header.get_u8();
+    let len = header.get_u32() as usize;
+    if data.len() != HEADER_SIZE + len {
+        return Err(malformed());
+    }
+    Ok((flags & 1 != 0, data.slice(HEADER_SIZE..)))
+}
