@@ -1,7 +1,7 @@
 //! Compiles every `.proto` under `proto/corpus/`, `proto/e2e/` and the runtime's
 //! `proto/` (the services it bundles, for their clients) with the rsrpc builder,
 //! into one module tree (`protos.rs`), each package with its descriptor set for
-//! server reflection.
+//! server reflection, and every message with its JSON form.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -24,6 +24,7 @@ fn main() -> io::Result<()> {
     protoc_gen_rsrpc::configure()
         .include_file("protos.rs")
         .file_descriptor_set(true)
+        .json(true)
         .compile(&protos, &roots)
 }
 

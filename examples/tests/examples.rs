@@ -53,5 +53,24 @@ fn rest_and_grpc_share_one_port() {
 #[test]
 fn the_demo_runs() {
     let output = run(env!("CARGO_BIN_EXE_demo"));
-    assert!(output.contains("over Http1"), "{output}");
+    for way in [
+        "Grpc over Http2, in proto",
+        "Grpc over Http1, in proto",
+        "GrpcWeb over Http1, in proto",
+        "Connect over Http1, in json",
+        "Connect over Http2, in proto",
+    ] {
+        assert!(output.contains(way), "{way}: {output}");
+    }
+    // Every way calls every method, failures included.
+    assert_eq!(
+        output.matches("SayHello(\"\") -> InvalidArgument").count(),
+        5,
+        "{output}"
+    );
+    assert_eq!(
+        output.matches("RecordRoute -> 4 points").count(),
+        5,
+        "{output}"
+    );
 }

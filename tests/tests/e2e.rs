@@ -234,7 +234,7 @@ async fn server_limit_is_configurable() {
 #[tokio::test]
 async fn wrong_content_type_is_415() {
     let server = default_server().await;
-    let headers = [("content-type", "application/json")];
+    let headers = [("content-type", "text/plain")];
     let response = raw_call(
         server.addr,
         "/e2e.Echo/Unary",

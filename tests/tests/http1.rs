@@ -160,11 +160,7 @@ async fn bad_http1_input_gets_the_right_error() {
     assert!(response.starts_with("HTTP/1.1 505 "), "{response}");
 
     let body = frame(false, &text("x").encode_to_vec());
-    let request = http1_request(
-        "/e2e.Echo/Unary",
-        "content-type: application/json\r\n",
-        &body,
-    );
+    let request = http1_request("/e2e.Echo/Unary", "content-type: text/plain\r\n", &body);
     let response = http1_exchange(server.addr, &request).await;
     assert!(response.starts_with("HTTP/1.1 415 "), "{response}");
 

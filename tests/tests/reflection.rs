@@ -76,7 +76,7 @@ async fn grpcurl_describes_a_service_and_a_message_with_their_comments() {
     let service = grpcurl(&server, &[], &["describe", "e2e.Echo"]).await;
     assert!(service.starts_with("e2e.Echo is a service:\n"), "{service}");
     assert!(service.contains("// Echoes what it receives"), "{service}");
-    let unary = "rpc Unary ( .e2e.EchoRequest ) returns ( .e2e.EchoReply );";
+    let unary = "rpc Unary ( .e2e.EchoRequest ) returns ( .e2e.EchoReply ) {\n    option idempotency_level = NO_SIDE_EFFECTS;";
     assert!(service.contains(unary), "{service}");
     let stream = "rpc ServerStream ( .e2e.EchoRequest ) returns ( stream .e2e.EchoReply );";
     assert!(service.contains(stream), "{service}");

@@ -1,5 +1,6 @@
 //! Starts the example services on an ephemeral port of 127.0.0.1 and calls every method,
-//! over HTTP/2 and then over HTTP/1.1 on the same port, printing what each returns.
+//! all on that one port: over gRPC on HTTP/2 and on HTTP/1.1, then over gRPC-Web and
+//! Connect (in protobuf and in JSON), printing what each returns.
 
 use examples::greeter::MyGreeter;
 use examples::helloworld::HelloRequest;
@@ -9,6 +10,8 @@ use examples::route_guide::{RouteGuideService, point};
 use examples::routeguide::route_guide_client::RouteGuideClient;
 use examples::routeguide::route_guide_server::RouteGuideServer;
 use examples::routeguide::{Rectangle, RouteNote};
+use rsrpc::client::Protocol;
+use rsrpc::codec::Format;
 use rsrpc::transport::HttpVersion;
 use rsrpc::{Channel, Request, Server};
 use tokio::net::TcpListener;
@@ -33,12 +36,21 @@ async fn main() -> DemoResult {
                 }
             }),
     );
-    println!("serving HTTP/2 and HTTP/1.1 on {addr}");
+    println!("serving gRPC, gRPC-Web and Connect, over HTTP/2 and HTTP/1.1, on {addr}");
     let url = format!("http://{addr}");
-    for version in [HttpVersion::Http2, HttpVersion::Http1] {
-        println!("--- over {version:?}");
+    let ways = [
+        (Protocol::Grpc, HttpVersion::Http2, Format::Proto),
+        (Protocol::Grpc, HttpVersion::Http1, Format::Proto),
+        (Protocol::GrpcWeb, HttpVersion::Http1, Format::Proto),
+        (Protocol::Connect, HttpVersion::Http1, Format::Json),
+        (Protocol::Connect, HttpVersion::Http2, Format::Proto),
+    ];
+    for (protocol, version, format) in ways {
+        println!("--- {protocol:?} over {version:?}, in {}", format.name());
         let channel = Channel::builder(url.as_str())?
+            .protocol(protocol)
             .http_version(version)
+            .format(format)
             .connect()
             .await?;
         greet(channel.clone()).await?;
