@@ -252,3 +252,38 @@ async fn requests_for_the_fallback_service_have_no_grpc_span() {
         .filter(|fields| fields["name"] == "grpc.server");
     assert_eq!(servers.count(), 1, "{closed:?}");
 }
+
+#[tokio::test]
+async fn grpc_web_and_connect_calls_have_the_span_of_the_grpc_call_they_stand_for() {
+    use rsrpc::Channel;
+    use rsrpc::client::Protocol;
+    use rsrpc_tests::e2e::echo_client::EchoClient;
+
+    for protocol in [Protocol::GrpcWeb, Protocol::Connect] {
+        let (capture, _guard) = Capture::install();
+        let server = server_with(Server::builder()).await;
+        let channel = Channel::builder(server.url())
+            .unwrap()
+            .protocol(protocol)
+            .connect()
+            .await
+            .unwrap();
+        let request = EchoRequest {
+            fail_code: Code::NotFound as i32,
+            count: 1,
+            ..text("web")
+        };
+        let mut stream = EchoClient::new(channel)
+            .server_stream(request)
+            .await
+            .unwrap()
+            .into_inner();
+        while let Ok(Some(_)) = stream.message().await {}
+        let server_span = capture.closed("grpc.server").await;
+        assert_call(&server_span, "ServerStream", Code::NotFound);
+        assert_eq!(
+            server_span["network.peer.address"], "127.0.0.1",
+            "{protocol:?}"
+        );
+    }
+}

@@ -148,11 +148,19 @@ impl RouteTable {
         })
     }
 
-    /// Serves a gRPC request made from a web one.
+    /// Serves a gRPC request made from a web one, in its span.
     async fn call_grpc(&self, request: http::Request<IncomingBody>) -> http::Response<Body> {
-        let served = match self.find(request.uri().path()) {
-            Some(route) => route(request).await,
-            None => Ok(unimplemented_response(request.uri().path())),
+        let span = trace::call_span(&request, request.body().remote_addr());
+        let call = match self.find(request.uri().path()) {
+            Some(route) => route(request),
+            None => {
+                let response = unimplemented_response(request.uri().path());
+                Box::pin(std::future::ready(Ok(response)))
+            }
+        };
+        let served = match span.is_disabled() {
+            true => call.await,
+            false => trace::traced(span, call).await,
         };
         match served {
             Ok(response) => response,
@@ -263,7 +271,7 @@ impl HttpService for Router {
         }
         // The body carries the peer to the handler: cheaper than an extension per call.
         request.body_mut().set_peer(self.peer.clone());
-        let span = trace::call_span(&request, &self.peer);
+        let span = trace::call_span(&request, self.peer.addr());
         if span.is_disabled() {
             return RoutedCall::new(self.routes.dispatch(request), allowed_origin);
         }

@@ -2,6 +2,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 
 use http::header::CONTENT_TYPE;
 use tokio::time::Instant;
@@ -11,18 +12,18 @@ use crate::boxed::BoxFuture;
 use crate::protocol::observe::{OnFinish, observe_response};
 use crate::protocol::trace::{record_end, server_span};
 use crate::protocol::wire::is_grpc_content_type;
-use crate::request::Peer;
 use crate::transport::body::Body;
 use crate::transport::incoming::IncomingBody;
 
 /// The span of `request`, from the client at `peer`: disabled (and free) when no
-/// subscriber wants it, and for requests that are not gRPC (those of a fallback service).
-pub(super) fn call_span(request: &http::Request<IncomingBody>, peer: &Peer) -> Span {
+/// subscriber wants it, and for requests that are not gRPC (those of a fallback service,
+/// and gRPC-Web and Connect ones, whose span starts once they are translated).
+pub(super) fn call_span(request: &http::Request<IncomingBody>, peer: Option<SocketAddr>) -> Span {
     let wanted = tracing::span_enabled!(target: "rsrpc::server", tracing::Level::INFO);
     if !wanted || !is_grpc_content_type(request.headers().get(CONTENT_TYPE)) {
         return Span::none();
     }
-    server_span(request.uri().path(), peer.addr())
+    server_span(request.uri().path(), peer)
 }
 
 /// `call`, run inside `span`, which records the call's final status and duration.
