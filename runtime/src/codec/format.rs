@@ -58,6 +58,18 @@ impl<T> JsonForm<T> {
     }
 }
 
+impl<T> JsonForm<T> {
+    /// Writes `message` as JSON.
+    pub fn encode(&self, message: &T) -> Result<Vec<u8>, Status> {
+        (self.encode)(message)
+    }
+
+    /// Reads a message from JSON.
+    pub fn decode(&self, json: &[u8]) -> Result<T, Status> {
+        (self.decode)(json)
+    }
+}
+
 impl<T> Clone for JsonForm<T> {
     fn clone(&self) -> Self {
         *self
@@ -130,7 +142,7 @@ impl<T: Message + Default> MessageForm<T> {
     ) -> Result<(), Status> {
         match &self.json {
             None => encoder.encode(message, buf),
-            Some(json) => encoder.encode_payload(&(json.encode)(message)?, buf),
+            Some(json) => encoder.encode_payload(&json.encode(message)?, buf),
         }
     }
 
@@ -138,7 +150,7 @@ impl<T: Message + Default> MessageForm<T> {
     pub(crate) fn decode(&self, payload: Bytes) -> Result<T, Status> {
         match &self.json {
             None => decode_message(payload),
-            Some(json) => (json.decode)(&payload),
+            Some(json) => json.decode(&payload),
         }
     }
 }

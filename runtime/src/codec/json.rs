@@ -55,6 +55,16 @@ fn decode<T: ReflectMessage + Default>(json: &[u8]) -> Result<T, Status> {
     message.transcode_to().map_err(|error| invalid(&error))
 }
 
+/// Registers the message types of an encoded `FileDescriptorSet` (a generated package's
+/// `FILE_DESCRIPTOR_SET`) for the JSON mapping of `google.protobuf.Any`: an `Any` is
+/// written with its type's fields, and its type must be known. A package's types are
+/// registered when one of its messages is first written or read; register a package
+/// whose messages travel only inside `Any` values up front.
+pub fn register_descriptors(file_descriptor_set: &[u8]) -> Result<(), crate::Error> {
+    DescriptorPool::decode_global_file_descriptor_set(file_descriptor_set)
+        .map_err(|error| crate::Error::new("invalid file descriptor set", error))
+}
+
 /// The descriptor of the message named `full_name` (`package.Message`), registering the
 /// encoded `FileDescriptorSet` that holds it in the global pool on first use. Generated
 /// code calls this from its `ReflectMessage` implementations.

@@ -18,7 +18,7 @@ pub use compression::{CompressionSwitch, Encoding, EncodingSet};
 pub use format::{Codec, Format, JsonForm, ProstCodec};
 pub(crate) use format::{MessageForm, unsupported_format};
 #[cfg(feature = "json")]
-pub use json::{JsonCodec, message_descriptor};
+pub use json::{JsonCodec, message_descriptor, register_descriptors};
 
 /// Default limit on the size of a received message: 4 MiB, as in other gRPC stacks.
 pub const DEFAULT_MAX_RECEIVE_SIZE: usize = 4 * 1024 * 1024;
