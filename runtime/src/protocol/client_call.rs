@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::deadline::{blame_deadline, within_deadline};
 use super::streaming::{
-    Direction, Streaming, missing_trailers, read_single_frame, response_trailers,
+    Direction, Streaming, missing_trailers, no_message, read_single_frame, response_trailers,
 };
 use super::wire::{
     self, GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, Pushback, TE_TRAILERS,
@@ -210,7 +210,7 @@ impl ResponseHead {
             request_guard: _request_guard,
         } = self;
         let Some(body) = body else {
-            return Err(Status::internal("the response has no message"));
+            return Err(no_message("the response"));
         };
         let mut decoder = FrameDecoder::new(max_size, encoding);
         let read = read_single_frame(body, &mut decoder, "the response");
@@ -219,7 +219,7 @@ impl ResponseHead {
             .map_err(|status| blame_deadline(status, deadline, true))?;
         let trailers = response_trailers(trailers.ok_or_else(missing_trailers)?)
             .map_err(|status| blame_deadline(status, deadline, false))?;
-        let payload = payload.ok_or_else(|| Status::internal("the response has no message"))?;
+        let payload = payload.ok_or_else(|| no_message("the response"))?;
         if decoder.last_compressed() {
             extensions.insert(Compressed);
         }

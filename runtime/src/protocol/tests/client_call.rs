@@ -133,32 +133,33 @@ async fn read_single_returns_the_trailers_error() {
 }
 
 #[tokio::test]
-async fn read_single_without_a_message_is_internal() {
+async fn read_single_without_a_message_is_unimplemented() {
+    // Response cardinality violations are UNIMPLEMENTED (gRPC's doc/statuscodes.md).
     let head = response(&[], vec![Step::Trailers(ok_trailers())]);
     assert_status(
         read_single(head).await,
-        Code::Internal,
+        Code::Unimplemented,
         "the response has no message",
     );
 }
 
 #[tokio::test]
-async fn read_single_of_a_trailers_only_ok_is_internal() {
+async fn read_single_of_a_trailers_only_ok_is_unimplemented() {
     let head = response(&[("grpc-status", "0")], vec![]);
     assert_status(
         read_single(head).await,
-        Code::Internal,
+        Code::Unimplemented,
         "the response has no message",
     );
 }
 
 #[tokio::test]
-async fn read_single_with_two_messages_is_internal() {
+async fn read_single_with_two_messages_is_unimplemented() {
     let body = framed_all(&[note("one"), note("two")]);
     let head = response(&[], vec![Step::Data(body), Step::Trailers(ok_trailers())]);
     assert_status(
         read_single(head).await,
-        Code::Internal,
+        Code::Unimplemented,
         "more than one message",
     );
 }

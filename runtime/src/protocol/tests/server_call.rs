@@ -196,16 +196,17 @@ async fn an_encoding_the_service_refuses_lists_what_it_accepts() {
 }
 
 #[tokio::test]
-async fn a_unary_request_with_two_messages_is_internal() {
+async fn a_unary_request_with_two_messages_is_unimplemented() {
+    // Request cardinality violations are UNIMPLEMENTED (gRPC's doc/statuscodes.md).
     let body = framed_all(&[note("one"), note("two")]);
     let response = serve_unary(grpc_request([Step::Data(body)])).await;
-    assert_trailers_only(&response, 13, "more than one message for a unary method");
+    assert_trailers_only(&response, 12, "more than one message for a unary method");
 }
 
 #[tokio::test]
-async fn a_unary_request_without_a_message_is_internal() {
+async fn a_unary_request_without_a_message_is_unimplemented() {
     let response = serve_unary(grpc_request([])).await;
-    assert_trailers_only(&response, 13, "the request has no message");
+    assert_trailers_only(&response, 12, "the request has no message");
 }
 
 #[tokio::test]
