@@ -199,6 +199,9 @@ impl ResponseHead {
 
     /// Reads the only response message of a unary or client-streaming call, and the
     /// trailers, straight from the body.
+    ///
+    /// A failure carries the response headers, then its own metadata (the trailers), as
+    /// its metadata: the caller has no other way to see the headers of a failed call.
     pub(crate) async fn read_single<Res: Message + Default>(self) -> Result<Response<Res>, Status> {
         let ResponseHead {
             metadata,
@@ -209,25 +212,36 @@ impl ResponseHead {
             deadline,
             request_guard: _request_guard,
         } = self;
-        let Some(body) = body else {
-            return Err(no_message("the response"));
+        let read = async {
+            let body = body.ok_or_else(|| no_message("the response"))?;
+            let mut decoder = FrameDecoder::new(max_size, encoding);
+            let read = read_single_frame(body, &mut decoder, "the response");
+            let (payload, trailers) = within_deadline(deadline, read)
+                .await
+                .map_err(|status| blame_deadline(status, deadline, true))?;
+            let trailers = response_trailers(trailers.ok_or_else(missing_trailers)?)
+                .map_err(|status| blame_deadline(status, deadline, false))?;
+            let payload = payload.ok_or_else(|| no_message("the response"))?;
+            if decoder.last_compressed() {
+                extensions.insert(Compressed);
+            }
+            Ok((decode_message(payload)?, trailers))
         };
-        let mut decoder = FrameDecoder::new(max_size, encoding);
-        let read = read_single_frame(body, &mut decoder, "the response");
-        let (payload, trailers) = within_deadline(deadline, read)
-            .await
-            .map_err(|status| blame_deadline(status, deadline, true))?;
-        let trailers = response_trailers(trailers.ok_or_else(missing_trailers)?)
-            .map_err(|status| blame_deadline(status, deadline, false))?;
-        let payload = payload.ok_or_else(|| no_message("the response"))?;
-        if decoder.last_compressed() {
-            extensions.insert(Compressed);
+        match read.await {
+            Ok((message, trailers)) => Ok(Response::from_parts(
+                metadata, message, trailers, extensions,
+            )),
+            Err(status) => Err(after_headers(metadata, status)),
         }
-        Ok(Response::from_parts(
-            metadata,
-            decode_message(payload)?,
-            trailers,
-            extensions,
-        ))
     }
+}
+
+/// `status` with `headers` before its own metadata.
+fn after_headers(headers: MetadataMap, status: Status) -> Status {
+    if headers.is_empty() {
+        return status;
+    }
+    let mut metadata = headers;
+    metadata.extend(status.metadata().clone());
+    status.with_metadata(metadata)
 }

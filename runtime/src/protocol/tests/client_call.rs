@@ -133,6 +133,33 @@ async fn read_single_returns_the_trailers_error() {
 }
 
 #[tokio::test]
+async fn a_failed_read_single_keeps_the_response_headers() {
+    // The headers of a failed unary call are in its status, before the trailers: the
+    // caller has no response to read them from (found by the ConnectRPC conformance
+    // suite, which checks a client reports them).
+    let head = response(
+        &[("x-head", "h")],
+        vec![Step::Trailers(status_trailers(
+            Code::Unauthenticated,
+            "who?",
+            &[("x-tail", "t")],
+        ))],
+    );
+    let status = read_single(head).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    let names: Vec<_> = status.metadata().as_headers().keys().collect();
+    assert_eq!(names, ["x-head", "x-tail"]);
+
+    let head = response(
+        &[("x-head", "h")],
+        vec![Step::Data(framed(&note("no end")))],
+    );
+    let status = read_single(head).await.unwrap_err();
+    assert_eq!(status.code(), Code::Internal);
+    assert_eq!(status.metadata().get("x-head"), Some("h"));
+}
+
+#[tokio::test]
 async fn read_single_without_a_message_is_unimplemented() {
     // Response cardinality violations are UNIMPLEMENTED (gRPC's doc/statuscodes.md).
     let head = response(&[], vec![Step::Trailers(ok_trailers())]);
