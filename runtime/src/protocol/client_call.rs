@@ -138,7 +138,7 @@ impl ResponseHead {
             deadline,
             request_guard: None,
         };
-        if let Some(status) = Status::from_headers(&parts.headers) {
+        if let Some(status) = trailers_only_status(parts.version, &parts.headers, &body) {
             // Trailers-Only: the status arrived in the headers and there is no body.
             if status.code() != Code::Ok {
                 let status = blame_deadline(status, deadline, false);
@@ -234,6 +234,21 @@ impl ResponseHead {
             Err(status) => Err(after_headers(metadata, status)),
         }
     }
+}
+
+/// The status of a Trailers-Only response: the `grpc-status` of its one header block.
+/// Over HTTP/2 that block must end the stream: a status in headers that a body follows
+/// is not the call's, its trailers will say (PROTOCOL-HTTP2.md). Over HTTP/1.1 a body of
+/// unknown length may end empty after such headers, so there they count as they come.
+fn trailers_only_status(
+    version: http::Version,
+    headers: &http::HeaderMap,
+    body: &IncomingBody,
+) -> Option<Status> {
+    if version == http::Version::HTTP_2 && !http_body::Body::is_end_stream(body) {
+        return None;
+    }
+    Status::from_headers(headers)
 }
 
 /// `status` with `headers` before its own metadata.

@@ -49,6 +49,26 @@ fn a_trailers_only_error_is_its_status() {
     assert_status(check(head), Code::PermissionDenied, "denied!");
 }
 
+#[tokio::test]
+async fn over_http2_a_status_in_headers_that_do_not_end_the_stream_is_ignored() {
+    // Trailers-Only is one header block ending the stream; with a body after it, the
+    // trailers carry the status (found by the ConnectRPC conformance suite).
+    let http2 = |steps| {
+        let mut head = response(&[("grpc-status", "9"), ("x-head", "h")], steps);
+        *head.version_mut() = http::Version::HTTP_2;
+        head
+    };
+    let ended = check(http2(vec![]));
+    assert_status(ended, Code::FailedPrecondition, "");
+
+    let trailers = status_trailers(Code::ResourceExhausted, "the real one", &[]);
+    let result = read_single(http2(vec![Step::Trailers(trailers)])).await;
+    assert_status(result, Code::ResourceExhausted, "the real one");
+
+    let result = read_single(http2(vec![Step::Data(framed(&note("no trailers")))])).await;
+    assert_status(result, Code::Internal, "without sending trailers");
+}
+
 #[test]
 fn a_trailers_only_status_wins_over_the_http_status() {
     let mut head = response(&[("grpc-status", "5"), ("grpc-message", "gone")], vec![]);
