@@ -20,7 +20,7 @@ use super::service_config::ServiceConfig;
 use super::streaming::{Direction, Streaming, no_message, read_single_frame};
 use super::wire::{
     CallHeaders, GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, is_grpc_content_type,
-    message_encoding, parse_timeout,
+    is_proto_content_type, message_encoding, parse_timeout,
 };
 use crate::boxed::BoxError;
 use crate::codec::decode::{FrameDecoder, decode_message};
@@ -97,6 +97,16 @@ impl CallHead {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "invalid gRPC request content-type",
             ));
+        }
+        if let Some(content_type) = headers
+            .content_type
+            .filter(|value| !is_proto_content_type(value))
+        {
+            // As grpc-go answers a subtype it has no codec for.
+            return Err(Rejection::Grpc(Status::internal(format!(
+                "no codec for content-type {:?}",
+                String::from_utf8_lossy(content_type.as_bytes())
+            ))));
         }
         let deadline = match headers.timeout {
             None => None,

@@ -80,6 +80,20 @@ pub(crate) fn is_grpc_content_type(value: Option<&HeaderValue>) -> bool {
     rest.is_empty() || rest.starts_with(b"+") || rest.starts_with(b";")
 }
 
+/// Whether the messages of a gRPC content type are protobuf, the codec rsrpc has: no
+/// subtype, or `+proto` (in any case, parameters allowed).
+pub(crate) fn is_proto_content_type(value: &HeaderValue) -> bool {
+    let rest = value.as_bytes().strip_prefix(b"application/grpc");
+    let Some(subtype) = rest.and_then(|rest| rest.strip_prefix(b"+")) else {
+        return true;
+    };
+    let subtype = subtype
+        .split(|&byte| byte == b';')
+        .next()
+        .unwrap_or_default();
+    subtype.trim_ascii().eq_ignore_ascii_case(b"proto")
+}
+
 /// A `grpc-encoding` this side cannot decode: unknown to rsrpc, or not accepted here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct UnsupportedEncoding {
@@ -248,6 +262,18 @@ mod tests {
         assert!(!check("application/grpcx"));
         assert!(!check("application/json"));
         assert!(!is_grpc_content_type(None));
+    }
+
+    #[test]
+    fn only_proto_content_subtypes_are_proto() {
+        let check = |value: &'static str| is_proto_content_type(&HeaderValue::from_static(value));
+        assert!(check("application/grpc"));
+        assert!(check("application/grpc;charset=utf-8"));
+        assert!(check("application/grpc+proto"));
+        assert!(check("application/grpc+PROTO; charset=utf-8"));
+        assert!(!check("application/grpc+json"));
+        assert!(!check("application/grpc+foo"));
+        assert!(!check("application/grpc+"));
     }
 
     #[test]

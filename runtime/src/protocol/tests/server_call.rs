@@ -163,6 +163,20 @@ async fn grpc_content_subtypes_are_served() {
 }
 
 #[tokio::test]
+async fn a_content_subtype_other_than_proto_is_internal() {
+    // Its messages are not protobuf: they must not be decoded as if they were (found by
+    // the ConnectRPC conformance suite).
+    let steps = vec![Step::Data(framed(&note("foo")))];
+    let request = request_with("content-type", "application/grpc+foo", steps);
+    let response = serve_unary(request).await;
+    assert_trailers_only(
+        &response,
+        13,
+        "no codec for content-type \"application/grpc+foo\"",
+    );
+}
+
+#[tokio::test]
 async fn a_bad_grpc_timeout_is_invalid_argument() {
     for timeout in ["1x", "S", "123456789S", "-1S"] {
         let steps = vec![Step::Data(framed(&note("x")))];
