@@ -9,11 +9,13 @@
 //! - [`headers`]: the suite's header lists as rsrpc metadata, and back;
 //! - [`errors`]: the suite's `Error` as an rsrpc `Status`, with its details in
 //!   `grpc-status-details-bin`, and back;
-//! - [`server`]: the server under test, serving `ConformanceService`.
+//! - [`server`]: the server under test, serving `ConformanceService`;
+//! - [`client`]: the client under test, running the calls the runner asks for.
 
 #![deny(missing_docs)]
 
 pub mod any;
+pub mod client;
 pub mod errors;
 pub mod framing;
 pub mod headers;

@@ -1,0 +1,113 @@
+//! The client's channels: one rsrpc [`Channel`] per distinct connection setting (server,
+//! TLS, client certificate, HTTP version, protocol), shared by every case that uses it.
+//!
+//! Sharing is what applications do, and asks more of rsrpc than a channel per case:
+//! the calls of hundreds of cases run multiplexed on a few connections, so a cancelled
+//! or failed call must leave the others on its connection alone. Per-call settings
+//! (compression, receive limit) go on each case's client instead.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use rsrpc::Channel;
+use rsrpc::client::ClientConfig;
+use rsrpc::transport::ClientTlsConfig;
+
+use crate::proto::conformance_service_client::ConformanceServiceClient;
+use crate::proto::{ClientCompatRequest, Protocol};
+use crate::support;
+
+/// What tells connections apart.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ConnectionKey {
+    host: String,
+    port: u32,
+    server_cert: Vec<u8>,
+    client_cert: Option<(Vec<u8>, Vec<u8>)>,
+    http_version: i32,
+    protocol: i32,
+}
+
+/// The channels made so far, by connection setting.
+#[derive(Debug, Clone, Default)]
+pub struct Channels {
+    made: Arc<Mutex<HashMap<ConnectionKey, Channel>>>,
+}
+
+impl Channels {
+    /// A client for `request`: on the channel of its connection setting, made on first
+    /// use, with its compression and receive limit.
+    pub fn client(
+        &self,
+        request: &ClientCompatRequest,
+    ) -> Result<ConformanceServiceClient, String> {
+        support::codec(request.codec)?;
+        let mut config = ClientConfig::default();
+        if let Some(encoding) = support::compression(request.compression)? {
+            config = config.send_compressed(encoding);
+        }
+        if request.message_receive_limit > 0 {
+            config = config.max_receive_message_size(request.message_receive_limit as usize);
+        }
+        let channel = self.channel(request)?;
+        Ok(ConformanceServiceClient::new(channel).with_config(config))
+    }
+
+    fn channel(&self, request: &ClientCompatRequest) -> Result<Channel, String> {
+        let key = ConnectionKey {
+            host: request.host.clone(),
+            port: request.port,
+            server_cert: request.server_tls_cert.clone(),
+            client_cert: request
+                .client_tls_creds
+                .as_ref()
+                .map(|creds| (creds.cert.clone(), creds.key.clone())),
+            http_version: request.http_version,
+            protocol: request.protocol,
+        };
+        let mut made = self
+            .made
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if let Some(channel) = made.get(&key) {
+            return Ok(channel.clone());
+        }
+        let channel = connect(&key)?;
+        made.insert(key, channel.clone());
+        Ok(channel)
+    }
+}
+
+/// A channel for `key`, which connects on its first call.
+fn connect(key: &ConnectionKey) -> Result<Channel, String> {
+    match support::protocol(key.protocol)? {
+        // gRPC is what a channel speaks by default: other protocols get their setting here.
+        Protocol::Grpc => {}
+        other => return Err(format!("no channel setting for {}", other.as_str_name())),
+    }
+    let version = support::http_version(key.http_version)?;
+    let scheme = if key.server_cert.is_empty() {
+        "http"
+    } else {
+        "https"
+    };
+    let target = format!("{scheme}://{}:{}", key.host, key.port);
+    let mut builder = Channel::builder(target.as_str())
+        .map_err(|error| format!("invalid target {target}: {error}"))?
+        .http_version(version);
+    if !key.server_cert.is_empty() {
+        // The server's certificate is self-signed: it is its own CA.
+        let mut tls = ClientTlsConfig::new()
+            .ca_certificate_pem(&key.server_cert)
+            .map_err(|error| format!("invalid server_tls_cert: {error}"))?;
+        if let Some((cert, key)) = &key.client_cert {
+            tls = tls
+                .identity(cert, key)
+                .map_err(|error| format!("invalid client_tls_creds: {error}"))?;
+        }
+        builder = builder.tls_config(tls);
+    }
+    builder
+        .connect_lazy()
+        .map_err(|error| format!("cannot make a channel to {target}: {error}"))
+}
