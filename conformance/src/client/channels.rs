@@ -5,9 +5,17 @@
 //! the calls of hundreds of cases run multiplexed on a few connections, so a cancelled
 //! or failed call must leave the others on its connection alone. Per-call settings
 //! (compression, receive limit) go on each case's client instead.
+//!
+//! A channel is connected before its first case runs, as `ChannelBuilder::connect`
+//! does for applications: the runner starts many cases at once against a new server,
+//! and on a busy machine the connection could take longer than a case's timings allow
+//! (a cancellation 5 ms after the call starts, a timeout echoed within 500 ms), which
+//! would then measure the connection rather than the call.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
 
 use rsrpc::Channel;
 use rsrpc::client::ClientConfig;
@@ -31,13 +39,13 @@ struct ConnectionKey {
 /// The channels made so far, by connection setting.
 #[derive(Debug, Clone, Default)]
 pub struct Channels {
-    made: Arc<Mutex<HashMap<ConnectionKey, Channel>>>,
+    made: Arc<Mutex<HashMap<ConnectionKey, Arc<OnceCell<Channel>>>>>,
 }
 
 impl Channels {
     /// A client for `request`: on the channel of its connection setting, made on first
     /// use, with its compression and receive limit.
-    pub fn client(
+    pub async fn client(
         &self,
         request: &ClientCompatRequest,
     ) -> Result<ConformanceServiceClient, String> {
@@ -49,11 +57,11 @@ impl Channels {
         if request.message_receive_limit > 0 {
             config = config.max_receive_message_size(request.message_receive_limit as usize);
         }
-        let channel = self.channel(request)?;
+        let channel = self.channel(request).await?;
         Ok(ConformanceServiceClient::new(channel).with_config(config))
     }
 
-    fn channel(&self, request: &ClientCompatRequest) -> Result<Channel, String> {
+    async fn channel(&self, request: &ClientCompatRequest) -> Result<Channel, String> {
         let key = ConnectionKey {
             host: request.host.clone(),
             port: request.port,
@@ -65,21 +73,21 @@ impl Channels {
             http_version: request.http_version,
             protocol: request.protocol,
         };
-        let mut made = self
-            .made
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        if let Some(channel) = made.get(&key) {
-            return Ok(channel.clone());
-        }
-        let channel = connect(&key)?;
-        made.insert(key, channel.clone());
-        Ok(channel)
+        // The first case of a setting connects; the others wait for it.
+        let cell = {
+            let mut made = self
+                .made
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner());
+            Arc::clone(made.entry(key.clone()).or_default())
+        };
+        cell.get_or_try_init(|| connect(&key)).await.cloned()
     }
 }
 
-/// A channel for `key`, which connects on its first call.
-fn connect(key: &ConnectionKey) -> Result<Channel, String> {
+/// A channel for `key`, connected. If it cannot connect, a channel that connects on its
+/// first call: the calls then fail as rsrpc fails them, which is what the cases check.
+async fn connect(key: &ConnectionKey) -> Result<Channel, String> {
     match support::protocol(key.protocol)? {
         // gRPC is what a channel speaks by default: other protocols get their setting here.
         Protocol::Grpc => {}
@@ -106,6 +114,9 @@ fn connect(key: &ConnectionKey) -> Result<Channel, String> {
                 .map_err(|error| format!("invalid client_tls_creds: {error}"))?;
         }
         builder = builder.tls_config(tls);
+    }
+    if let Ok(channel) = builder.clone().connect().await {
+        return Ok(channel);
     }
     builder
         .connect_lazy()

@@ -78,7 +78,7 @@ async fn run_case(channels: &Channels, request: ClientCompatRequest) -> ClientCo
 
 async fn call(channels: &Channels, request: &ClientCompatRequest) -> Result<Outcome, String> {
     let case = Case::from_request(request)?;
-    let client = channels.client(request)?;
+    let client = channels.client(request).await?;
     match case.method {
         Method::Unary => single::unary(&case, |request| client.unary(request)).await,
         Method::IdempotentUnary => {
