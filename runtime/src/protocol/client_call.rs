@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::deadline::{blame_deadline, within_deadline};
 use super::streaming::{
-    Direction, Streaming, missing_trailers, read_single_frame, response_trailers,
+    Direction, Streaming, missing_trailers, no_message, read_single_frame, response_trailers,
 };
 use super::wire::{
     self, GRPC_ACCEPT_ENCODING, GRPC_ENCODING, Pushback, TE_TRAILERS, code_from_http,
@@ -158,7 +158,7 @@ impl ResponseHead {
             deadline,
             request_guard: None,
         };
-        if let Some(status) = Status::from_headers(&parts.headers) {
+        if let Some(status) = trailers_only_status(parts.version, &parts.headers, &body) {
             // Trailers-Only: the status arrived in the headers and there is no body.
             if status.code() != Code::Ok {
                 let status = blame_deadline(status, deadline, false);
@@ -220,6 +220,9 @@ impl ResponseHead {
 
     /// Reads the only response message of a unary or client-streaming call, and the
     /// trailers, straight from the body.
+    ///
+    /// A failure carries the response headers, then its own metadata (the trailers), as
+    /// its metadata: the caller has no other way to see the headers of a failed call.
     pub(crate) async fn read_single<Res: Message + Default>(
         self,
         form: MessageForm<Res>,
@@ -233,25 +236,51 @@ impl ResponseHead {
             deadline,
             request_guard: _request_guard,
         } = self;
-        let Some(body) = body else {
-            return Err(Status::internal("the response has no message"));
+        let read = async {
+            let body = body.ok_or_else(|| no_message("the response"))?;
+            let mut decoder = FrameDecoder::new(max_size, encoding);
+            let read = read_single_frame(body, &mut decoder, "the response");
+            let (payload, trailers) = within_deadline(deadline, read)
+                .await
+                .map_err(|status| blame_deadline(status, deadline, true))?;
+            let trailers = response_trailers(trailers.ok_or_else(missing_trailers)?)
+                .map_err(|status| blame_deadline(status, deadline, false))?;
+            let payload = payload.ok_or_else(|| no_message("the response"))?;
+            if decoder.last_compressed() {
+                extensions.insert(Compressed);
+            }
+            Ok((form.decode(payload)?, trailers))
         };
-        let mut decoder = FrameDecoder::new(max_size, encoding);
-        let read = read_single_frame(body, &mut decoder, "the response");
-        let (payload, trailers) = within_deadline(deadline, read)
-            .await
-            .map_err(|status| blame_deadline(status, deadline, true))?;
-        let trailers = response_trailers(trailers.ok_or_else(missing_trailers)?)
-            .map_err(|status| blame_deadline(status, deadline, false))?;
-        let payload = payload.ok_or_else(|| Status::internal("the response has no message"))?;
-        if decoder.last_compressed() {
-            extensions.insert(Compressed);
+        match read.await {
+            Ok((message, trailers)) => Ok(Response::from_parts(
+                metadata, message, trailers, extensions,
+            )),
+            Err(status) => Err(after_headers(metadata, status)),
         }
-        Ok(Response::from_parts(
-            metadata,
-            form.decode(payload)?,
-            trailers,
-            extensions,
-        ))
     }
+}
+
+/// The status of a Trailers-Only response: the `grpc-status` of its one header block.
+/// Over HTTP/2 that block must end the stream: a status in headers that a body follows
+/// is not the call's, its trailers will say (PROTOCOL-HTTP2.md). Over HTTP/1.1 a body of
+/// unknown length may end empty after such headers, so there they count as they come.
+fn trailers_only_status(
+    version: http::Version,
+    headers: &http::HeaderMap,
+    body: &IncomingBody,
+) -> Option<Status> {
+    if version == http::Version::HTTP_2 && !http_body::Body::is_end_stream(body) {
+        return None;
+    }
+    Status::from_headers(headers)
+}
+
+/// `status` with `headers` before its own metadata.
+fn after_headers(headers: MetadataMap, status: Status) -> Status {
+    if headers.is_empty() {
+        return status;
+    }
+    let mut metadata = headers;
+    metadata.extend(status.metadata().clone());
+    status.with_metadata(metadata)
 }

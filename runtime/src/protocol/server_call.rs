@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use super::deadline::{WithinDeadline, within_deadline};
 use super::encode_body::{StreamTrailers, response_body};
 use super::service_config::ServiceConfig;
-use super::streaming::{Direction, Streaming, read_single_frame};
+use super::streaming::{Direction, Streaming, no_message, read_single_frame};
 use super::wire::{
     CallHeaders, GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, grpc_content_type,
     grpc_format, is_grpc_content_type, message_encoding, parse_timeout,
@@ -200,7 +200,7 @@ impl CallHead {
         compressed: bool,
         form: MessageForm<T>,
     ) -> Result<Request<T>, Status> {
-        let payload = payload.ok_or_else(|| Status::internal("the request has no message"))?;
+        let payload = payload.ok_or_else(|| no_message("the request"))?;
         if compressed {
             self.extensions.insert(Compressed);
         }

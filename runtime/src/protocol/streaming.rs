@@ -265,6 +265,12 @@ pub(crate) fn poll_body(
     Poll::Ready(Ok(event))
 }
 
+/// The failure of a unary message (`what`: "the request", "the response") that never
+/// came: a cardinality violation, which gRPC's status codes make `UNIMPLEMENTED`.
+pub(crate) fn no_message(what: &str) -> Status {
+    Status::unimplemented(format!("{what} has no message"))
+}
+
 /// Reads a body that carries at most one message, such as the request of a unary or
 /// server-streaming call; returns its payload, if any, and the body's trailers.
 pub(crate) async fn read_single_frame(
@@ -277,7 +283,8 @@ pub(crate) async fn read_single_frame(
     let trailers = loop {
         while let Some(frame) = decoder.next_frame()? {
             if payload.replace(frame).is_some() {
-                return Err(Status::internal(format!(
+                // A cardinality violation: UNIMPLEMENTED, as gRPC's status codes say.
+                return Err(Status::unimplemented(format!(
                     "{what} has more than one message for a unary method"
                 )));
             }

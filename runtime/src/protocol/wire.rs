@@ -298,6 +298,10 @@ mod tests {
             Ok(Format::Json)
         );
         assert_eq!(format("application/grpc+cbor"), Err("cbor".to_owned()));
+        assert_eq!(
+            format("application/grpc+PROTO; charset=utf-8"),
+            Ok(Format::Proto)
+        );
         assert_eq!(grpc_format(None), Ok(Format::Proto));
     }
 

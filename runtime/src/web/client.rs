@@ -146,10 +146,16 @@ pub(crate) async fn from_web(
     match (protocol, shape) {
         (Protocol::Grpc, _) => Ok(http::Response::from_parts(parts, body)),
         (Protocol::GrpcWeb | Protocol::GrpcWebText, _) => {
-            if parts.status != StatusCode::OK || !grpc_web::is_content_type(&parts.headers) {
+            if parts.status != StatusCode::OK {
+                // Not gRPC-Web's answer: the HTTP status tells the code.
                 return Ok(http::Response::from_parts(parts, body));
             }
+            expect_content_type(&parts.headers, b"application/grpc-web")?;
             parts.headers.insert(CONTENT_TYPE, GRPC_CONTENT_TYPE);
+            if parts.headers.contains_key(crate::status::GRPC_STATUS) {
+                // Trailers-Only: its empty body has nothing to translate.
+                return Ok(http::Response::from_parts(parts, body));
+            }
             let encoding = encoding_of(parts.headers.get(GRPC_ENCODING));
             let body = match protocol == Protocol::GrpcWebText {
                 true => IncomingBody::boxed(Base64Decode::new(body)),

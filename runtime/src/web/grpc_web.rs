@@ -2,7 +2,6 @@
 //! whose flags have the high bit set, written as HTTP/1.1 header lines.
 
 use bytes::Bytes;
-use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::frames::frame;
@@ -50,13 +49,6 @@ pub(super) fn read_trailers(block: &[u8]) -> Result<HeaderMap, Status> {
         trailers.append(name, value);
     }
     Ok(trailers)
-}
-
-/// Whether a response's content type is gRPC-Web's.
-pub(super) fn is_content_type(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc-web"))
 }
 
 #[cfg(test)]

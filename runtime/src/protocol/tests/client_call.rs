@@ -50,6 +50,26 @@ fn a_trailers_only_error_is_its_status() {
     assert_status(check(head), Code::PermissionDenied, "denied!");
 }
 
+#[tokio::test]
+async fn over_http2_a_status_in_headers_that_do_not_end_the_stream_is_ignored() {
+    // Trailers-Only is one header block ending the stream; with a body after it, the
+    // trailers carry the status (found by the ConnectRPC conformance suite).
+    let http2 = |steps| {
+        let mut head = response(&[("grpc-status", "9"), ("x-head", "h")], steps);
+        *head.version_mut() = http::Version::HTTP_2;
+        head
+    };
+    let ended = check(http2(vec![]));
+    assert_status(ended, Code::FailedPrecondition, "");
+
+    let trailers = status_trailers(Code::ResourceExhausted, "the real one", &[]);
+    let result = read_single(http2(vec![Step::Trailers(trailers)])).await;
+    assert_status(result, Code::ResourceExhausted, "the real one");
+
+    let result = read_single(http2(vec![Step::Data(framed(&note("no trailers")))])).await;
+    assert_status(result, Code::Internal, "without sending trailers");
+}
+
 #[test]
 fn a_trailers_only_status_wins_over_the_http_status() {
     let mut head = response(&[("grpc-status", "5"), ("grpc-message", "gone")], vec![]);
@@ -134,32 +154,60 @@ async fn read_single_returns_the_trailers_error() {
 }
 
 #[tokio::test]
-async fn read_single_without_a_message_is_internal() {
+async fn a_failed_read_single_keeps_the_response_headers() {
+    // The headers of a failed unary call are in its status, before the trailers: the
+    // caller has no response to read them from (found by the ConnectRPC conformance
+    // suite, which checks a client reports them).
+    let head = response(
+        &[("x-head", "h")],
+        vec![Step::Trailers(status_trailers(
+            Code::Unauthenticated,
+            "who?",
+            &[("x-tail", "t")],
+        ))],
+    );
+    let status = read_single(head).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    let names: Vec<_> = status.metadata().as_headers().keys().collect();
+    assert_eq!(names, ["x-head", "x-tail"]);
+
+    let head = response(
+        &[("x-head", "h")],
+        vec![Step::Data(framed(&note("no end")))],
+    );
+    let status = read_single(head).await.unwrap_err();
+    assert_eq!(status.code(), Code::Internal);
+    assert_eq!(status.metadata().get("x-head"), Some("h"));
+}
+
+#[tokio::test]
+async fn read_single_without_a_message_is_unimplemented() {
+    // Response cardinality violations are UNIMPLEMENTED (gRPC's doc/statuscodes.md).
     let head = response(&[], vec![Step::Trailers(ok_trailers())]);
     assert_status(
         read_single(head).await,
-        Code::Internal,
+        Code::Unimplemented,
         "the response has no message",
     );
 }
 
 #[tokio::test]
-async fn read_single_of_a_trailers_only_ok_is_internal() {
+async fn read_single_of_a_trailers_only_ok_is_unimplemented() {
     let head = response(&[("grpc-status", "0")], vec![]);
     assert_status(
         read_single(head).await,
-        Code::Internal,
+        Code::Unimplemented,
         "the response has no message",
     );
 }
 
 #[tokio::test]
-async fn read_single_with_two_messages_is_internal() {
+async fn read_single_with_two_messages_is_unimplemented() {
     let body = framed_all(&[note("one"), note("two")]);
     let head = response(&[], vec![Step::Data(body), Step::Trailers(ok_trailers())]);
     assert_status(
         read_single(head).await,
-        Code::Internal,
+        Code::Unimplemented,
         "more than one message",
     );
 }

@@ -95,6 +95,12 @@ impl http_body::Body for MockBody {
             Some(Step::Stall) => unreachable!("handled above"),
         }
     }
+
+    /// A body with nothing left to play has ended, as a stream whose headers carried
+    /// END_STREAM has.
+    fn is_end_stream(&self) -> bool {
+        self.steps.is_empty()
+    }
 }
 
 /// `message` as one uncompressed gRPC frame: flag 0, big-endian length, payload.

@@ -163,6 +163,16 @@ async fn grpc_content_subtypes_are_served() {
 }
 
 #[tokio::test]
+async fn a_content_subtype_other_than_proto_is_internal() {
+    // Its messages are not protobuf: they must not be decoded as if they were (found by
+    // the ConnectRPC conformance suite).
+    let steps = vec![Step::Data(framed(&note("foo")))];
+    let request = request_with("content-type", "application/grpc+foo", steps);
+    let response = serve_unary(request).await;
+    assert_trailers_only(&response, 13, "no codec for content-subtype \"foo\"");
+}
+
+#[tokio::test]
 async fn a_bad_grpc_timeout_is_invalid_argument() {
     for timeout in ["1x", "S", "123456789S", "-1S"] {
         let steps = vec![Step::Data(framed(&note("x")))];
@@ -196,16 +206,17 @@ async fn an_encoding_the_service_refuses_lists_what_it_accepts() {
 }
 
 #[tokio::test]
-async fn a_unary_request_with_two_messages_is_internal() {
+async fn a_unary_request_with_two_messages_is_unimplemented() {
+    // Request cardinality violations are UNIMPLEMENTED (gRPC's doc/statuscodes.md).
     let body = framed_all(&[note("one"), note("two")]);
     let response = serve_unary(grpc_request([Step::Data(body)])).await;
-    assert_trailers_only(&response, 13, "more than one message for a unary method");
+    assert_trailers_only(&response, 12, "more than one message for a unary method");
 }
 
 #[tokio::test]
-async fn a_unary_request_without_a_message_is_internal() {
+async fn a_unary_request_without_a_message_is_unimplemented() {
     let response = serve_unary(grpc_request([])).await;
-    assert_trailers_only(&response, 13, "the request has no message");
+    assert_trailers_only(&response, 12, "the request has no message");
 }
 
 #[tokio::test]
