@@ -428,12 +428,27 @@ where
 
 /// Answers a path no service method matches with `UNIMPLEMENTED`.
 pub fn unimplemented<B>(request: http::Request<B>) -> impl CallFuture {
-    std::future::ready(Ok(unimplemented_response(request.uri().path())))
+    std::future::ready(Ok(unimplemented_response(&request)))
 }
 
-/// The `UNIMPLEMENTED` Trailers-Only response for an unknown path.
-pub(crate) fn unimplemented_response(path: &str) -> http::Response<Body> {
-    status_response(Status::unimplemented(format!("method not found: {path}")))
+/// Marks the `UNIMPLEMENTED` answer to a path that no service method serves, which
+/// Connect sends as `404 Not Found` (a handler's own `UNIMPLEMENTED` is a `501`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UnknownMethod;
+
+/// The `UNIMPLEMENTED` Trailers-Only response for a request to an unknown path.
+pub(crate) fn unimplemented_response<B>(request: &http::Request<B>) -> http::Response<Body> {
+    let path = request.uri().path();
+    let status = Status::unimplemented(format!("method not found: {path}"));
+    let mut response = status_response_in(status, request_format(request.headers()));
+    response.extensions_mut().insert(UnknownMethod);
+    response
+}
+
+/// The format of a gRPC request's messages, protobuf when its content type names none
+/// rsrpc has.
+pub(crate) fn request_format(headers: &HeaderMap) -> Format {
+    grpc_format(headers.get(CONTENT_TYPE)).unwrap_or_default()
 }
 
 /// Validates the request head, then starts `call`, to run until the call's deadline.
@@ -452,6 +467,7 @@ where
     let peer = body.take_peer();
     match CallHead::parse(parts, peer, config) {
         Ok(head) => ServeCall::Running {
+            format: head.format,
             call: within_deadline(head.deadline, call(head, body)),
         },
         Err(rejection) => ServeCall::Refused {
@@ -467,8 +483,9 @@ pin_project_lite::pin_project! {
     enum ServeCall<F> {
         /// Refused before reaching the handler.
         Refused { response: Option<http::Response<Body>> },
-        /// Running the handler.
+        /// Running the handler, whose messages are in `format`.
         Running {
+            format: Format,
             #[pin]
             call: WithinDeadline<F>,
         },
@@ -486,12 +503,24 @@ where
             ServeCallProjection::Refused { response } => response
                 .take()
                 .unwrap_or_else(|| status_response(Status::internal("call polled after its end"))),
-            ServeCallProjection::Running { call } => {
-                std::task::ready!(call.poll(cx)).unwrap_or_else(status_response)
+            ServeCallProjection::Running { format, call } => {
+                let format = *format;
+                std::task::ready!(call.poll(cx))
+                    .unwrap_or_else(|status| status_response_in(status, format))
             }
         };
         Poll::Ready(Ok(response))
     }
+}
+
+/// A Trailers-Only response to a call whose messages are in `format`.
+pub(crate) fn status_response_in(status: Status, format: Format) -> http::Response<Body> {
+    let mut response = status_response(status);
+    if format != Format::Proto {
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, grpc_content_type(format));
+    }
+    response
 }
 
 /// A Trailers-Only response: one header block holding the status, and no body.

@@ -16,7 +16,7 @@ use crate::interceptor::{GrpcMethod, Interceptor, Interceptors};
 use crate::metadata::MetadataMap;
 use crate::protocol::deadline::within_deadline;
 use crate::protocol::observe::{OnFinish, observe_response};
-use crate::protocol::server_call::status_response;
+use crate::protocol::server_call::{request_format, status_response_in};
 use crate::protocol::service_config::ServiceConfig;
 use crate::protocol::wire::{GRPC_TIMEOUT, insert_timeout, parse_timeout};
 use crate::request::Request;
@@ -44,6 +44,7 @@ where
             .get(GRPC_TIMEOUT)
             .and_then(parse_timeout)
             .and_then(|timeout| Instant::now().checked_add(timeout));
+        let format = request_format(&parts.headers);
         let (metadata, mut reserved) =
             MetadataMap::split_reserved(std::mem::take(&mut parts.headers));
         let extensions = std::mem::take(&mut parts.extensions);
@@ -56,7 +57,7 @@ where
             Ok(head) => head,
             Err(status) => {
                 on_finish.finish(&status);
-                return Ok(status_response(status));
+                return Ok(status_response_in(status, format));
             }
         };
         // The handler gets what is left of the deadline, which an interceptor may have

@@ -128,7 +128,7 @@ impl RouteTable {
             (_, None) => match &self.fallback {
                 Some(fallback) if !grpc => fallback.call(request),
                 _ => {
-                    let response = unimplemented_response(request.uri().path());
+                    let response = unimplemented_response(&request);
                     Box::pin(std::future::ready(Ok(response)))
                 }
             },
@@ -154,7 +154,7 @@ impl RouteTable {
         let call = match self.find(request.uri().path()) {
             Some(route) => route(request),
             None => {
-                let response = unimplemented_response(request.uri().path());
+                let response = unimplemented_response(&request);
                 Box::pin(std::future::ready(Ok(response)))
             }
         };

@@ -151,17 +151,20 @@ pub(crate) async fn from_web(
                 return Ok(http::Response::from_parts(parts, body));
             }
             expect_content_type(&parts.headers, b"application/grpc-web")?;
+            // A status in the headers makes them the trailers (Trailers-Only), unless the
+            // body has trailers of its own: they end the body when it has none.
+            let in_headers = match parts.headers.contains_key(crate::status::GRPC_STATUS) {
+                true => Some(std::mem::take(&mut parts.headers)),
+                false => None,
+            };
             parts.headers.insert(CONTENT_TYPE, GRPC_CONTENT_TYPE);
-            if parts.headers.contains_key(crate::status::GRPC_STATUS) {
-                // Trailers-Only: its empty body has nothing to translate.
-                return Ok(http::Response::from_parts(parts, body));
-            }
             let encoding = encoding_of(parts.headers.get(GRPC_ENCODING));
             let body = match protocol == Protocol::GrpcWebText {
                 true => IncomingBody::boxed(Base64Decode::new(body)),
                 false => body,
             };
-            let body = FrameAsTrailers::new(body, TRAILER_FLAG, grpc_web::read_trailers, encoding);
+            let body = FrameAsTrailers::new(body, TRAILER_FLAG, grpc_web::read_trailers, encoding)
+                .or_trailers(in_headers);
             Ok(http::Response::from_parts(parts, IncomingBody::boxed(body)))
         }
         (Protocol::Connect, CallShape::Streaming) => {
@@ -189,7 +192,11 @@ pub(crate) async fn from_web(
             let message = read_whole(body, limit).await?;
             let trailers = take_trailers(&mut parts.headers);
             if parts.status != StatusCode::OK {
-                let mut status = status_from_body(parts.status, &message);
+                let error = match encoding_of(parts.headers.get(CONTENT_ENCODING)) {
+                    Some(encoding) => Bytes::from(encoding.decompress(&message, limit)?),
+                    None => message,
+                };
+                let mut status = status_from_body(parts.status, &error);
                 status
                     .metadata_mut()
                     .extend(crate::MetadataMap::from_headers(trailers));

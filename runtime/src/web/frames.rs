@@ -108,6 +108,8 @@ pin_project_lite::pin_project! {
         scan: Scan,
         // The last frame as it arrives, header included.
         last: BytesMut,
+        // Ends a body that turns out empty.
+        fallback: Option<HeaderMap>,
         done: bool,
     }
 }
@@ -137,7 +139,17 @@ impl<B> FrameAsTrailers<B> {
             encoding,
             scan: Scan::Header { seen: 0, len: 0 },
             last: BytesMut::new(),
+            fallback: None,
             done: false,
+        }
+    }
+
+    /// Ends the body with `trailers` if it turns out empty: those of a gRPC-Web
+    /// Trailers-Only response, sent in its headers.
+    pub(super) fn or_trailers(self, trailers: Option<HeaderMap>) -> Self {
+        FrameAsTrailers {
+            fallback: trailers,
+            ..self
         }
     }
 }
@@ -214,12 +226,17 @@ impl<B: HttpBody<Data = Bytes, Error = Status>> HttpBody for FrameAsTrailers<B> 
                 None => {
                     *this.done = true;
                     if this.last.is_empty() {
-                        return Poll::Ready(None);
+                        let fallback = this.fallback.take();
+                        return Poll::Ready(fallback.map(|trailers| Ok(Frame::trailers(trailers))));
                     }
                     let error = Status::internal("the response ended inside its last frame");
                     return Poll::Ready(Some(Err(error)));
                 }
             };
+            if !data.is_empty() {
+                // A body with data or trailers of its own: the headers' are not its.
+                *this.fallback = None;
+            }
             if let Scan::Last = this.scan {
                 this.last.extend_from_slice(&data);
                 continue;

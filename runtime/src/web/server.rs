@@ -15,7 +15,7 @@ use super::grpc_web::{self, trailer_frame};
 use super::protocol::{ConnectFormat, WebRequest};
 use crate::codec::{Format, HEADER_SIZE};
 use crate::metadata::MetadataMap;
-use crate::protocol::server_call::{GetRequest, status_response};
+use crate::protocol::server_call::{GetRequest, UnknownMethod, status_response};
 use crate::protocol::wire::{
     GRPC_ACCEPT_ENCODING, GRPC_ENCODING, GRPC_TIMEOUT, encode_timeout, grpc_content_type,
     is_grpc_content_type,
@@ -37,8 +37,8 @@ where
     F: FnOnce(http::Request<IncomingBody>) -> Fut,
     Fut: Future<Output = http::Response<Body>>,
 {
-    let grpc = match to_grpc(web, request, max_receive).await {
-        Ok(grpc) => grpc,
+    let (web, grpc) = match to_grpc(web, request, max_receive).await {
+        Ok(translated) => translated,
         Err(Refusal::UnsupportedMediaType) => return unsupported_media_type(),
         Err(Refusal::Status(status)) => return from_grpc(web, status_response(status)).await,
     };
@@ -53,12 +53,13 @@ enum Refusal {
     Status(Status),
 }
 
-/// The gRPC request a web request stands for.
+/// The gRPC request a web request stands for, and the request as now known (a GET's
+/// format is in its query).
 async fn to_grpc(
-    web: WebRequest,
+    mut web: WebRequest,
     request: http::Request<IncomingBody>,
     max_receive: usize,
-) -> Result<http::Request<IncomingBody>, Refusal> {
+) -> Result<(WebRequest, http::Request<IncomingBody>), Refusal> {
     let (mut parts, mut body) = request.into_parts();
     let peer = body.take_peer();
     let headers = &mut parts.headers;
@@ -94,6 +95,10 @@ async fn to_grpc(
             let Some(format) = get.format else {
                 return Err(Refusal::UnsupportedMediaType);
             };
+            web = WebRequest::ConnectUnary {
+                get: true,
+                format: ConnectFormat::Known(format),
+            };
             rename(headers, ACCEPT_ENCODING, GRPC_ACCEPT_ENCODING);
             let compression = get
                 .compression
@@ -107,7 +112,7 @@ async fn to_grpc(
         .headers
         .insert(CONTENT_TYPE, grpc_content_type(format));
     body.set_peer(peer);
-    Ok(http::Request::from_parts(parts, body))
+    Ok((web, http::Request::from_parts(parts, body)))
 }
 
 /// Checks and translates the Connect headers every request has: the protocol version,
@@ -201,6 +206,9 @@ async fn from_grpc(web: WebRequest, response: http::Response<Body>) -> http::Res
             };
             http::Response::from_parts(parts, body)
         }
+        WebRequest::ConnectStream { .. } if parts.extensions.get::<UnknownMethod>().is_some() => {
+            return unary_response(Format::Json, parts, body, trailers_only).await;
+        }
         WebRequest::ConnectStream { format } => {
             let on_sent = OnSent::take(&mut parts.extensions);
             let pending = trailers_only.then(|| std::mem::take(&mut parts.headers));
@@ -277,7 +285,12 @@ async fn unary_response(
         }
         Err(status) => {
             let json = HeaderValue::from_static("application/json");
-            (http_status(status.code()), json, error_body(&status))
+            // No such method: Connect's HTTP answer is "not found", not "not implemented".
+            let http = match parts.extensions.get::<UnknownMethod>() {
+                Some(UnknownMethod) => StatusCode::NOT_FOUND,
+                None => http_status(status.code()),
+            };
+            (http, json, error_body(&status))
         }
     };
     headers.insert(CONTENT_TYPE, content_type);

@@ -97,9 +97,10 @@ impl<R> Leftover<R> {
 }
 
 impl<R: AsyncRead + Unpin> Leftover<R> {
-    /// The reader, once the rest of the body has been skipped; `None` if that is more
-    /// than `limit` bytes or the body turns out broken, and the connection must close.
-    pub(crate) async fn skip_rest(self, limit: u64) -> Option<Reader<R>> {
+    /// The reader, once the rest of the body has been skipped; `Err` if that is more
+    /// than `limit` bytes (with the reader, mid-body) or the body turns out broken
+    /// (`Err(None)`), and the connection must close.
+    pub(crate) async fn skip_rest(self, limit: u64) -> Result<Reader<R>, Option<Reader<R>>> {
         let mut body = RequestBody {
             reader: Some(self.reader),
             state: self.state,
@@ -114,14 +115,14 @@ impl<R: AsyncRead + Unpin> Leftover<R> {
                 Some(Ok(frame)) => {
                     skipped += frame.data_ref().map_or(0, |data| data.len() as u64);
                     if skipped > limit {
-                        return None;
+                        return Err(body.reader.take());
                     }
                 }
-                Some(Err(_)) => return None,
+                Some(Err(_)) => return Err(None),
                 None => break,
             }
         }
-        body.reader.take()
+        body.reader.take().ok_or(None)
     }
 }
 
@@ -437,7 +438,7 @@ mod tests {
         };
         let (body, returned) = RequestBody::new(reader, Framing::Chunked, BodyLimits::default());
         drop(body);
-        let reader = returned.await.unwrap().skip_rest(1024).await.unwrap();
+        let reader = returned.await.unwrap().skip_rest(1024).await.ok().unwrap();
         assert!(reader.buf.is_empty() || reader.buf.starts_with(b"NEXT"));
 
         let reader = Reader {
@@ -447,7 +448,7 @@ mod tests {
         let (body, returned) = RequestBody::new(reader, Framing::Chunked, BodyLimits::default());
         drop(body);
         assert!(
-            returned.await.unwrap().skip_rest(16).await.is_none(),
+            returned.await.unwrap().skip_rest(16).await.is_err(),
             "over the limit"
         );
     }

@@ -32,6 +32,9 @@ use crate::transport::shutdown::{self, Shutdown};
 pub(super) const MAX_SKIPPED_BODY: u64 = 64 * 1024;
 /// How long skipping an unread request body may take.
 const SKIP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a connection closed under a request body it did not read waits for the
+/// client to read the response: see `close_lingering`.
+const LINGER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 /// Header lines parsed without allocating; a higher limit parses into the heap.
 const INLINE_HEADERS: usize = crate::transport::limits::DEFAULT_HTTP1_MAX_HEADERS;
 
@@ -117,8 +120,9 @@ pub(crate) async fn serve_connection<S: HttpService>(
         };
         // The reader comes back only if the handler read the body to its end.
         reader = match lent.take().await {
-            Some(reader) if !closing => reader,
-            _ => return writer.shutdown().await,
+            Ok(reader) if !closing => reader,
+            Ok(_) | Err(None) => return writer.shutdown().await,
+            Err(Some(unread)) => return close_lingering(writer, unread).await,
         };
     }
 }
@@ -160,19 +164,43 @@ impl LentReader {
     }
 
     /// The reader, ready for the next request: once the body has given it back and what
-    /// it left unread has been skipped.
-    async fn take(self) -> Option<Reader<ReadHalf<BoxedIo>>> {
+    /// it left unread has been skipped. `Err` when the connection must close, with the
+    /// reader if the client may still be sending the body.
+    async fn take(self) -> Result<Reader<ReadHalf<BoxedIo>>, Option<Reader<ReadHalf<BoxedIo>>>> {
         let leftover = match self {
-            LentReader::Lent(returned) => returned.await.ok()?,
+            LentReader::Lent(returned) => returned.await.map_err(|_| None)?,
             LentReader::Back(leftover) => leftover,
-            LentReader::Lost => return None,
+            LentReader::Lost => return Err(None),
         };
         let skip = leftover.skip_rest(MAX_SKIPPED_BODY);
         tokio::time::timeout(SKIP_TIMEOUT, skip)
             .await
-            .ok()
-            .flatten()
+            .unwrap_or(Err(None))
     }
+}
+
+/// Closes a connection whose client may still be sending a request body that was
+/// answered early (refused, too large): the response is followed by the end of the
+/// write side, then what the client sends is read and dropped for up to
+/// `LINGER_TIMEOUT`, or until it closes. Closing at once, with its bytes unread, would
+/// reset the connection, and the client could lose the response it has not read yet
+/// (RFC 9112 §9.6).
+async fn close_lingering(
+    mut writer: tokio::io::BufWriter<WriteHalf<BoxedIo>>,
+    mut unread: Reader<ReadHalf<BoxedIo>>,
+) -> io::Result<()> {
+    writer.shutdown().await?;
+    let drain = async {
+        loop {
+            unread.buf.clear();
+            match std::future::poll_fn(|cx| unread.poll_fill(cx)).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER_TIMEOUT, drain).await;
+    Ok(())
 }
 
 /// Reads a request head within `limits`. `Ok(None)` when the client closed the

@@ -121,11 +121,15 @@ pub(in crate::web) fn error_body(status: &Status) -> Bytes {
     Bytes::from(error_json(status).to_string())
 }
 
-/// The status an error's JSON form stands for; `None` when it is not one, or names no
-/// code. Unknown code names are `UNKNOWN`.
-pub(in crate::web) fn status_from_json(error: &Value) -> Option<Status> {
-    let code = error.get("code")?.as_str()?;
-    let code = code_from_name(code).unwrap_or(Code::Unknown);
+/// The status an error's JSON form stands for; `None` when it is not a JSON object. A
+/// missing, null or unknown code is `code_otherwise`.
+pub(in crate::web) fn status_from_json(error: &Value, code_otherwise: Code) -> Option<Status> {
+    let error = error.as_object()?;
+    let code = error
+        .get("code")
+        .and_then(Value::as_str)
+        .and_then(code_from_name)
+        .unwrap_or(code_otherwise);
     let message = error
         .get("message")
         .and_then(Value::as_str)
@@ -159,18 +163,14 @@ pub(in crate::web) fn status_from_json(error: &Value) -> Option<Status> {
     Some(Status::with_details(code, message, encoded.into()))
 }
 
-/// The status of a unary error response's body: its JSON error, or one made from the
-/// HTTP status.
+/// The status of a unary error response's body: its JSON error, whose code defaults to
+/// the HTTP status's, or a status made from the HTTP status alone.
 pub(in crate::web) fn status_from_body(http: StatusCode, body: &[u8]) -> Status {
+    let code = code_from_http(http);
     serde_json::from_slice::<Value>(body)
         .ok()
-        .and_then(|error| status_from_json(&error))
-        .unwrap_or_else(|| {
-            Status::new(
-                code_from_http(http),
-                format!("unexpected HTTP status {http}"),
-            )
-        })
+        .and_then(|error| status_from_json(&error, code))
+        .unwrap_or_else(|| Status::new(code, format!("unexpected HTTP status {http}")))
 }
 
 /// A stream's end message for the trailers of a gRPC response: its error, if any, and
@@ -223,7 +223,7 @@ pub(in crate::web) fn read_end_stream(payload: &[u8]) -> Result<HeaderMap, Statu
     }
     let status = match end.get("error") {
         None | Some(Value::Null) => Status::new(Code::Ok, ""),
-        Some(error) => status_from_json(error).ok_or_else(invalid)?,
+        Some(error) => status_from_json(error, Code::Unknown).ok_or_else(invalid)?,
     };
     status.write_to(&mut trailers);
     Ok(trailers)
@@ -249,7 +249,7 @@ mod tests {
         assert_eq!(json["code"], "not_found");
         assert_eq!(json["details"][0]["type"], "pkg.Info");
         assert_eq!(json["details"][0]["value"], "CAE");
-        let back = status_from_json(&json).unwrap();
+        let back = status_from_json(&json, Code::Unknown).unwrap();
         assert_eq!(back.code(), Code::NotFound);
         assert_eq!(back.message(), "gone");
         assert_eq!(back.details(), status.details());
@@ -270,8 +270,17 @@ mod tests {
     fn bodies_that_are_not_errors_fall_back_on_the_http_status() {
         let status = status_from_body(StatusCode::SERVICE_UNAVAILABLE, b"<html>");
         assert_eq!(status.code(), Code::Unavailable);
-        let status = status_from_body(StatusCode::BAD_REQUEST, br#"{"code":"nope"}"#);
-        assert_eq!(status.code(), Code::Unknown);
+        let status = status_from_body(StatusCode::TOO_MANY_REQUESTS, br#"{"code":"nope"}"#);
+        assert_eq!(
+            status.code(),
+            Code::Unavailable,
+            "an unknown code is the HTTP status's"
+        );
+        let status = status_from_body(StatusCode::UNAUTHORIZED, br#"{"message":"oops"}"#);
+        assert_eq!(
+            (status.code(), status.message()),
+            (Code::Unauthenticated, "oops")
+        );
     }
 
     #[test]
@@ -287,6 +296,10 @@ mod tests {
         assert_eq!(back["grpc-message"], "no");
         let tags: Vec<_> = back.get_all("x-tag").iter().collect();
         assert_eq!(tags, ["a", "b"]);
+        let missing = read_end_stream(br#"{"error":{"code":null,"message":"oops"}}"#).unwrap();
+        assert_eq!(missing["grpc-status"], "2", "a missing code is unknown");
+        let ok = read_end_stream(br#"{"error":null}"#).unwrap();
+        assert_eq!(ok["grpc-status"], "0");
         let ok = read_end_stream(b"{}").unwrap();
         assert_eq!(ok["grpc-status"], "0");
         assert!(read_end_stream(b"[1]").is_err());
