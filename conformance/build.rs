@@ -1,6 +1,7 @@
 //! Generates the messages of the vendored conformance protos, the
 //! `ConformanceService` server the conformance server implements and the client the
-//! conformance client calls through, with protoc-gen-rsrpc's build.rs API.
+//! conformance client calls through, with protoc-gen-rsrpc's build.rs API, in protobuf
+//! and JSON.
 
 fn main() -> std::io::Result<()> {
     let dir = "proto/connectrpc/conformance/v1";
@@ -12,5 +13,7 @@ fn main() -> std::io::Result<()> {
         "suite",
     ]
     .map(|name| format!("{dir}/{name}.proto"));
-    protoc_gen_rsrpc::configure().compile(&protos, &["proto"])
+    protoc_gen_rsrpc::configure()
+        .json(true)
+        .compile(&protos, &["proto"])
 }

@@ -3,34 +3,33 @@
 //! setting, or an error saying that rsrpc lacks it. The client and server answer such
 //! a case with that error rather than fail in some other way.
 //!
-//! gRPC with the proto codec, identity or gzip compression, over HTTP/2 (and HTTP/1.1,
-//! which the suite does not ask of gRPC) is all rsrpc has today; gRPC-Web, Connect and
-//! JSON extend the matches below.
+//! rsrpc speaks gRPC, gRPC-Web and Connect, in protobuf and JSON, with identity or gzip
+//! compression, over HTTP/1.1 and HTTP/2.
 
-use rsrpc::codec::Encoding;
+use rsrpc::client::Protocol as RsrpcProtocol;
+use rsrpc::codec::{Encoding, Format};
 use rsrpc::transport::HttpVersion;
 
 use crate::proto::{Codec, Compression, HttpVersion as SuiteHttpVersion, Protocol};
 
-/// The RPC protocol of a case: one rsrpc speaks.
-pub fn protocol(value: i32) -> Result<Protocol, String> {
+/// The RPC protocol of a case, as a channel speaks it.
+pub fn protocol(value: i32) -> Result<RsrpcProtocol, String> {
     match Protocol::try_from(value) {
-        Ok(Protocol::Grpc) => Ok(Protocol::Grpc),
-        Ok(other @ (Protocol::Connect | Protocol::GrpcWeb)) => Err(format!(
-            "rsrpc does not speak {} yet: only PROTOCOL_GRPC",
-            other.as_str_name()
-        )),
+        Ok(Protocol::Grpc) => Ok(RsrpcProtocol::Grpc),
+        Ok(Protocol::GrpcWeb) => Ok(RsrpcProtocol::GrpcWeb),
+        Ok(Protocol::Connect) => Ok(RsrpcProtocol::Connect),
         Ok(Protocol::Unspecified) | Err(_) => Err(format!("no protocol given ({value})")),
     }
 }
 
-/// The codec of a case's messages: one rsrpc has.
-pub fn codec(value: i32) -> Result<Codec, String> {
+/// The format of a case's messages.
+pub fn codec(value: i32) -> Result<Format, String> {
     match Codec::try_from(value) {
-        Ok(Codec::Proto) => Ok(Codec::Proto),
+        Ok(Codec::Proto) => Ok(Format::Proto),
+        Ok(Codec::Json) => Ok(Format::Json),
         Ok(Codec::Unspecified) | Err(_) => Err(format!("no codec given ({value})")),
         Ok(other) => Err(format!(
-            "rsrpc has no {} codec yet: only CODEC_PROTO",
+            "rsrpc has no {} codec: only CODEC_PROTO and CODEC_JSON",
             other.as_str_name()
         )),
     }
@@ -68,9 +67,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn grpc_proto_gzip_h2_are_supported() {
-        assert_eq!(protocol(Protocol::Grpc as i32), Ok(Protocol::Grpc));
-        assert_eq!(codec(Codec::Proto as i32), Ok(Codec::Proto));
+    fn every_protocol_and_codec_is_supported() {
+        assert_eq!(protocol(Protocol::Grpc as i32), Ok(RsrpcProtocol::Grpc));
+        assert_eq!(
+            protocol(Protocol::GrpcWeb as i32),
+            Ok(RsrpcProtocol::GrpcWeb)
+        );
+        assert_eq!(
+            protocol(Protocol::Connect as i32),
+            Ok(RsrpcProtocol::Connect)
+        );
+        assert_eq!(codec(Codec::Proto as i32), Ok(Format::Proto));
+        assert_eq!(codec(Codec::Json as i32), Ok(Format::Json));
         assert_eq!(
             compression(Compression::Gzip as i32),
             Ok(Some(Encoding::Gzip))
@@ -84,10 +92,9 @@ mod tests {
 
     #[test]
     fn what_rsrpc_lacks_is_named() {
-        let error = protocol(Protocol::Connect as i32).unwrap_err();
-        assert!(error.contains("PROTOCOL_CONNECT"), "{error}");
-        let error = codec(Codec::Json as i32).unwrap_err();
-        assert!(error.contains("CODEC_JSON"), "{error}");
+        #[allow(deprecated)]
+        let error = codec(Codec::Text as i32).unwrap_err();
+        assert!(error.contains("CODEC_TEXT"), "{error}");
         let error = compression(Compression::Zstd as i32).unwrap_err();
         assert!(error.contains("COMPRESSION_ZSTD"), "{error}");
         assert!(http_version(SuiteHttpVersion::HttpVersion3 as i32).is_err());

@@ -297,3 +297,22 @@ async fn head_limits_are_configurable() {
     let answer = http1_attack(server.addr, with_trailers(lines)).await;
     assert!(answer.response.contains("exceed 8 lines"), "{answer:?}");
 }
+
+#[tokio::test]
+async fn a_body_refused_early_still_lets_the_client_read_the_answer() {
+    // The message is far over the limit and the body over what the server skips to keep
+    // a connection: the server answers at the frame header and closes while the client
+    // is still sending. Closing on unread bytes would reset the connection: the client's
+    // writes fail (grpc-go then reports the broken pipe, not the answer), and it may lose
+    // the answer it has not read yet.
+    let config = ServiceConfig::default().max_receive_message_size(1024);
+    let server = TestServer::start(EchoService::default(), config).await;
+    for _ in 0..20 {
+        let mut body = vec![0u8, 0, 0x40, 0, 0];
+        body.resize(5 + 4 * 1024 * 1024, 7);
+        let length = format!("content-length: {}\r\n", body.len());
+        let answer = http1_attack(server.addr, framed(&length, &body)).await;
+        assert!(answer.response.contains("grpc-status: 8"), "{answer:?}");
+        assert!(!answer.write_failed, "the server read the rest: {answer:?}");
+    }
+}

@@ -1,5 +1,6 @@
 //! The client's channels: one rsrpc [`Channel`] per distinct connection setting (server,
-//! TLS, client certificate, HTTP version, protocol), shared by every case that uses it.
+//! TLS, client certificate, HTTP version, protocol, codec, GET for Connect), shared by
+//! every case that uses it.
 //!
 //! Sharing is what applications do, and asks more of rsrpc than a channel per case:
 //! the calls of hundreds of cases run multiplexed on a few connections, so a cancelled
@@ -21,8 +22,8 @@ use rsrpc::Channel;
 use rsrpc::client::ClientConfig;
 use rsrpc::transport::ClientTlsConfig;
 
+use crate::proto::ClientCompatRequest;
 use crate::proto::conformance_service_client::ConformanceServiceClient;
-use crate::proto::{ClientCompatRequest, Protocol};
 use crate::support;
 
 /// What tells connections apart.
@@ -34,6 +35,8 @@ struct ConnectionKey {
     client_cert: Option<(Vec<u8>, Vec<u8>)>,
     http_version: i32,
     protocol: i32,
+    codec: i32,
+    use_get: bool,
 }
 
 /// The channels made so far, by connection setting.
@@ -49,7 +52,6 @@ impl Channels {
         &self,
         request: &ClientCompatRequest,
     ) -> Result<ConformanceServiceClient, String> {
-        support::codec(request.codec)?;
         let mut config = ClientConfig::default();
         if let Some(encoding) = support::compression(request.compression)? {
             config = config.send_compressed(encoding);
@@ -72,6 +74,8 @@ impl Channels {
                 .map(|creds| (creds.cert.clone(), creds.key.clone())),
             http_version: request.http_version,
             protocol: request.protocol,
+            codec: request.codec,
+            use_get: request.use_get_http_method,
         };
         // The first case of a setting connects; the others wait for it.
         let cell = {
@@ -88,11 +92,8 @@ impl Channels {
 /// A channel for `key`, connected. If it cannot connect, a channel that connects on its
 /// first call: the calls then fail as rsrpc fails them, which is what the cases check.
 async fn connect(key: &ConnectionKey) -> Result<Channel, String> {
-    match support::protocol(key.protocol)? {
-        // gRPC is what a channel speaks by default: other protocols get their setting here.
-        Protocol::Grpc => {}
-        other => return Err(format!("no channel setting for {}", other.as_str_name())),
-    }
+    let protocol = support::protocol(key.protocol)?;
+    let format = support::codec(key.codec)?;
     let version = support::http_version(key.http_version)?;
     let scheme = if key.server_cert.is_empty() {
         "http"
@@ -102,7 +103,10 @@ async fn connect(key: &ConnectionKey) -> Result<Channel, String> {
     let target = format!("{scheme}://{}:{}", key.host, key.port);
     let mut builder = Channel::builder(target.as_str())
         .map_err(|error| format!("invalid target {target}: {error}"))?
-        .http_version(version);
+        .http_version(version)
+        .protocol(protocol)
+        .format(format)
+        .connect_get(key.use_get);
     if !key.server_cert.is_empty() {
         // The server's certificate is self-signed: it is its own CA.
         let mut tls = ClientTlsConfig::new()

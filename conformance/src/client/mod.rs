@@ -1,7 +1,8 @@
 //! The client under test: reads `ClientCompatRequest`s from stdin until it ends, makes
 //! each call through an rsrpc [`Channel`](rsrpc::Channel) and the generated
 //! `ConformanceServiceClient`, and writes a `ClientCompatResponse` for each to stdout,
-//! as each call ends. Calls run concurrently; whole responses are written one at a time.
+//! as each call ends. Calls run concurrently (up to `MAX_CONCURRENT_CASES`); whole
+//! responses are written one at a time.
 //!
 //! - this module: the loop, and each case from request to response;
 //! - `case`: the request read into the call to make;
@@ -21,7 +22,7 @@ mod streams;
 use std::sync::Arc;
 
 use tokio::io::Stdout;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Semaphore};
 use tokio::task::JoinSet;
 
 use self::case::{Case, Method};
@@ -31,21 +32,32 @@ use crate::framing::{read_message, write_message};
 use crate::proto::client_compat_response::Result as CaseResult;
 use crate::proto::{ClientCompatRequest, ClientCompatResponse, ClientErrorResult};
 
+/// How many cases run at once. The runner sends thousands at a time; on two cores, all
+/// of them at once would leave the timing cases (a cancellation 5 ms after close send,
+/// a response delayed 200 ms) at the mercy of the scheduler rather than of rsrpc.
+const MAX_CONCURRENT_CASES: usize = 32;
+
 /// Runs every case on stdin, then waits for the calls under way. The runner's SIGTERM
 /// ends the process at once, as it asks, by the signal's default action.
 pub async fn run() -> Result<(), String> {
     let mut input = tokio::io::stdin();
     let output = Arc::new(Mutex::new(tokio::io::stdout()));
     let channels = Channels::default();
+    let slots = Arc::new(Semaphore::new(MAX_CONCURRENT_CASES));
     let mut calls = JoinSet::new();
     while let Some(request) = read_message::<ClientCompatRequest, _>(&mut input)
         .await
         .map_err(|error| format!("cannot read a ClientCompatRequest: {error}"))?
     {
+        let slot = Arc::clone(&slots)
+            .acquire_owned()
+            .await
+            .map_err(|error| format!("the case slots closed: {error}"))?;
         let channels = channels.clone();
         let output = Arc::clone(&output);
         calls.spawn(async move {
             let response = run_case(&channels, request).await;
+            drop(slot);
             write(&output, &response).await
         });
     }

@@ -1,7 +1,8 @@
 //! The ConnectRPC conformance suite against rsrpc, for the gRPC configuration
 //! (`grpc.yaml`): the runner drives the client under test against its reference
 //! servers, and its reference clients against the server under test. Every case must
-//! pass.
+//! pass, but those of the configuration's known-failing list (cases where the suite
+//! contradicts the gRPC specification), which must fail.
 
 use std::process::Command;
 use std::sync::Mutex;
@@ -44,9 +45,16 @@ fn passes_every_case(config: &str, mode: &str, program: &str) {
     let _one_at_a_time = RUNS.lock().unwrap_or_else(|poison| poison.into_inner());
     let runner = runner();
     let started = Instant::now();
-    let output = Command::new(&runner)
-        .arg("--conf")
-        .arg(conformance_dir().join(config))
+    let mut command = Command::new(&runner);
+    command.arg("--conf").arg(conformance_dir().join(config));
+    let list = config.replace(".yaml", &format!(".{mode}.known-failing.txt"));
+    let known_failing = conformance_dir().join(list);
+    if known_failing.exists() {
+        command
+            .arg("--known-failing")
+            .arg(format!("@{}", known_failing.display()));
+    }
+    let output = command
         .args(["--mode", mode, "--", program])
         .output()
         .expect("the runner starts");
