@@ -37,8 +37,8 @@ where
     F: FnOnce(http::Request<IncomingBody>) -> Fut,
     Fut: Future<Output = http::Response<Body>>,
 {
-    let grpc = match to_grpc(web, request, max_receive).await {
-        Ok(grpc) => grpc,
+    let (web, grpc) = match to_grpc(web, request, max_receive).await {
+        Ok(translated) => translated,
         Err(Refusal::UnsupportedMediaType) => return unsupported_media_type(),
         Err(Refusal::Status(status)) => return from_grpc(web, status_response(status)).await,
     };
@@ -53,12 +53,13 @@ enum Refusal {
     Status(Status),
 }
 
-/// The gRPC request a web request stands for.
+/// The gRPC request a web request stands for, and the web request as its response must
+/// answer it: a GET's format is known only once its query is read.
 async fn to_grpc(
-    web: WebRequest,
+    mut web: WebRequest,
     request: http::Request<IncomingBody>,
     max_receive: usize,
-) -> Result<http::Request<IncomingBody>, Refusal> {
+) -> Result<(WebRequest, http::Request<IncomingBody>), Refusal> {
     let (mut parts, mut body) = request.into_parts();
     let peer = body.take_peer();
     let headers = &mut parts.headers;
@@ -94,6 +95,10 @@ async fn to_grpc(
             let Some(format) = get.format else {
                 return Err(Refusal::UnsupportedMediaType);
             };
+            web = WebRequest::ConnectUnary {
+                get: true,
+                format: ConnectFormat::Known(format),
+            };
             rename(headers, ACCEPT_ENCODING, GRPC_ACCEPT_ENCODING);
             let compression = get
                 .compression
@@ -107,7 +112,7 @@ async fn to_grpc(
         .headers
         .insert(CONTENT_TYPE, grpc_content_type(format));
     body.set_peer(peer);
-    Ok(http::Request::from_parts(parts, body))
+    Ok((web, http::Request::from_parts(parts, body)))
 }
 
 /// Checks and translates the Connect headers every request has: the protocol version,
