@@ -9,7 +9,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::routeguide::route_guide_server::RouteGuide;
 use crate::routeguide::{Feature, Point, Rectangle, RouteNote, RouteSummary};
 
-/// Serves route guide calls from a fixed list of features.
+/// Serves route guide calls from a fixed list of features. `ListFeatures` refuses a
+/// rectangle without both corners with `INVALID_ARGUMENT`.
 #[derive(Debug, Clone)]
 pub struct RouteGuideService {
     features: Arc<Vec<Feature>>,
@@ -103,6 +104,9 @@ impl RouteGuide for RouteGuideService {
         request: Request<Rectangle>,
     ) -> Result<Response<Self::ListFeaturesStream>, Status> {
         let rectangle = request.into_inner();
+        if rectangle.lo.is_none() || rectangle.hi.is_none() {
+            return Err(Status::invalid_argument("a rectangle needs both corners"));
+        }
         let found: Vec<_> = self
             .features
             .iter()

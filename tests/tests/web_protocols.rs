@@ -195,6 +195,37 @@ async fn connect_get_serves_methods_without_side_effects_only() {
 }
 
 #[tokio::test]
+async fn connect_get_replies_in_the_format_its_query_names() {
+    // connect-web refuses a reply whose content type is not the query's encoding; rsrpc
+    // once labelled every GET's reply `application/proto`.
+    let server = default_server().await;
+    let exchange = http1_exchange(
+        server.addr,
+        b"GET /e2e.Echo/Unary?connect=v1&encoding=json&message=%7B%22text%22%3A%22got%22%7D HTTP/1.1\r\n\
+          host: x\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(exchange.starts_with("HTTP/1.1 200"), "{exchange}");
+    assert!(
+        exchange.contains("content-type: application/json\r\n"),
+        "{exchange}"
+    );
+    assert!(exchange.contains(r#"{"text":"got","#), "{exchange}");
+
+    let exchange = http1_exchange(
+        server.addr,
+        b"GET /e2e.Echo/Unary?connect=v1&encoding=proto&base64=1&message=CgNnb3Q HTTP/1.1\r\n\
+          host: x\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(exchange.starts_with("HTTP/1.1 200"), "{exchange}");
+    assert!(
+        exchange.contains("content-type: application/proto\r\n"),
+        "{exchange}"
+    );
+}
+
+#[tokio::test]
 async fn connect_unary_errors_are_json_with_the_codes_http_status() {
     let server = default_server().await;
     let body = br#"{"text":"x","failCode":5,"failMessage":"gone"}"#;

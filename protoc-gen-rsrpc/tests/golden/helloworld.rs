@@ -11,6 +11,17 @@ pub struct HelloReply {
     #[prost(string, tag = "1")]
     pub message: ::prost::alloc::string::String,
 }
+/// Why a name was refused: the detail of SayHello's INVALID_ARGUMENT for a name that is
+/// too long.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct NameTooLong {
+    /// The most characters a name may have.
+    #[prost(uint32, tag = "1")]
+    pub max_chars: u32,
+    /// The characters the refused name has.
+    #[prost(uint32, tag = "2")]
+    pub chars: u32,
+}
 /// Generated server for `helloworld.Greeter`.
 #[allow(clippy::wrong_self_convention)]
 pub mod greeter_server {

@@ -70,6 +70,8 @@ pub mod route_guide_server {
         ///
         /// Obtains the feature at a given position. A feature with an empty name is returned if
         /// there's no feature at the given position.
+        ///
+        /// It changes nothing, so Connect clients may call it with an HTTP GET.
         fn get_feature(
             &self,
             request: ::rsrpc::Request<super::Point>,
@@ -191,7 +193,7 @@ pub mod route_guide_server {
                     Box::pin(
                         ::rsrpc::server::unary(
                             request,
-                            config,
+                            config.no_side_effects(),
                             ::rsrpc::codec::ProstCodec,
                             move |request| async move {
                                 <T as RouteGuide>::get_feature(&inner, request).await
@@ -277,12 +279,17 @@ pub mod route_guide_client {
         ///
         /// Obtains the feature at a given position. A feature with an empty name is returned if
         /// there's no feature at the given position.
+        ///
+        /// It changes nothing, so Connect clients may call it with an HTTP GET.
         pub async fn get_feature(
             &self,
             request: impl ::rsrpc::IntoRequest<super::Point>,
         ) -> Result<::rsrpc::Response<super::Feature>, ::rsrpc::Status> {
             self.inner
-                .unary(request.into_request(), "/routeguide.RouteGuide/GetFeature")
+                .unary_without_side_effects(
+                    request.into_request(),
+                    "/routeguide.RouteGuide/GetFeature",
+                )
                 .await
         }
         /// A server-to-client streaming RPC.

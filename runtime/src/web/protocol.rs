@@ -57,7 +57,8 @@ impl WebRequest {
     /// `application/<codec>` POST or a GET.
     pub(crate) fn detect(method: &Method, headers: &HeaderMap) -> Option<WebRequest> {
         if method == Method::GET {
-            // Its format is in the query, read when the request is translated.
+            // Its format is in the query, read when the request is translated, which
+            // then sets the format its response is written in.
             return Some(WebRequest::ConnectUnary {
                 get: true,
                 format: ConnectFormat::Known(Format::Proto),
