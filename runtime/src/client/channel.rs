@@ -7,6 +7,8 @@
 //! idle after its idle timeout. Calls pick a ready connection; with none ready they
 //! wait while the channel connects, and fail fast once it is in transient failure.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -152,23 +154,33 @@ impl Channel {
     ///
     /// Over gRPC-Web or Connect, the request of shape `shape` goes in that protocol, and
     /// its response comes back as gRPC.
-    pub(crate) async fn send(
-        &self,
+    ///
+    /// Not an `async fn`: a gRPC call gets the HTTP exchange's own future, which would
+    /// otherwise be moved into a second one around it; the translated ones are boxed.
+    pub(crate) fn send<'a>(
+        &'a self,
         request: http::Request<Body>,
         shape: CallShape,
         wait_for_ready: bool,
-        resend: impl FnOnce() -> Option<http::Request<Body>>,
-    ) -> Result<http::Response<IncomingBody>, SendError> {
+        resend: impl FnOnce() -> Option<http::Request<Body>> + Send + 'a,
+    ) -> impl Future<Output = Result<http::Response<IncomingBody>, SendError>> + Send + 'a {
         let web = self.shared.web;
         if web.protocol == Protocol::Grpc {
-            return self.send_http(request, wait_for_ready, resend).await;
+            return Sending::Grpc {
+                exchange: self.send_http(request, wait_for_ready, resend),
+            };
         }
-        let request = to_web(web, shape, request).map_err(SendError::from)?;
-        let resend = || resend().and_then(|again| to_web(web, shape, again).ok());
-        let response = self.send_http(request, wait_for_ready, resend).await?;
-        from_web(web.protocol, shape, response)
-            .await
-            .map_err(SendError::from)
+        let translated = async move {
+            let request = to_web(web, shape, request).map_err(SendError::from)?;
+            let resend = || resend().and_then(|again| to_web(web, shape, again).ok());
+            let response = self.send_http(request, wait_for_ready, resend).await?;
+            from_web(web.protocol, shape, response)
+                .await
+                .map_err(SendError::from)
+        };
+        Sending::Web {
+            exchange: Box::pin(translated),
+        }
     }
 
     /// Sends an HTTP request as [`send`](Self::send) describes.
@@ -239,6 +251,35 @@ impl Channel {
             if states.changed().await.is_err() {
                 return Err(Status::unavailable("the channel is shut down"));
             }
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Channel::send`]: a gRPC exchange as it is, or a translated one.
+    #[project = SendingProjection]
+    enum Sending<G, W> {
+        Grpc {
+            #[pin]
+            exchange: G,
+        },
+        Web {
+            exchange: Pin<Box<W>>,
+        },
+    }
+}
+
+impl<G, W, T> Future for Sending<G, W>
+where
+    G: Future<Output = T>,
+    W: Future<Output = T>,
+{
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        match self.project() {
+            SendingProjection::Grpc { exchange } => exchange.poll(cx),
+            SendingProjection::Web { exchange } => exchange.as_mut().poll(cx),
         }
     }
 }

@@ -22,6 +22,7 @@ mod shared;
 mod state;
 mod subchannel;
 
+use std::future::Future;
 use std::marker::PhantomData;
 use std::time::Duration;
 
@@ -41,9 +42,7 @@ pub use state::ConnectivityState;
 
 use self::intercept::{failed, finish};
 use crate::codec::encode::FrameEncoder;
-use crate::codec::{
-    Codec, CodecSettings, Encoding, EncodingSet, MessageForm, ProstCodec, unsupported_format,
-};
+use crate::codec::{Codec, CodecSettings, Encoding, EncodingSet, MessageForm, ProstCodec};
 use crate::protocol::client_call::CallShape;
 use crate::protocol::client_call::{Outgoing, ResponseHead};
 use crate::protocol::deadline::{blame_deadline, within_deadline};
@@ -150,34 +149,37 @@ impl<C> Grpc<C> {
     }
 
     /// A unary call.
-    pub async fn unary<Req, Res>(
+    //
+    // Not an `async fn`: it returns the call's own future, which would otherwise be moved
+    // into a second one around it.
+    pub fn unary<Req, Res>(
         &self,
         request: Request<Req>,
         path: &'static str,
-    ) -> Result<Response<Res>, Status>
+    ) -> impl Future<Output = Result<Response<Res>, Status>>
     where
         C: Codec<Req> + Codec<Res>,
         Req: Message + Default,
         Res: Message + Default,
     {
-        self.unary_call(request, path, false).await
+        self.unary_call(request, path, false)
     }
 
     /// A unary call to a method without side effects (its proto says `option
     /// idempotency_level = NO_SIDE_EFFECTS`): over Connect, with
     /// [`connect_get`](ChannelBuilder::connect_get), it goes as an HTTP GET. Generated
     /// clients call this for the methods so marked.
-    pub async fn unary_without_side_effects<Req, Res>(
+    pub fn unary_without_side_effects<Req, Res>(
         &self,
         request: Request<Req>,
         path: &'static str,
-    ) -> Result<Response<Res>, Status>
+    ) -> impl Future<Output = Result<Response<Res>, Status>>
     where
         C: Codec<Req> + Codec<Res>,
         Req: Message + Default,
         Res: Message + Default,
     {
-        self.unary_call(request, path, true).await
+        self.unary_call(request, path, true)
     }
 
     async fn unary_call<Req, Res>(
@@ -191,7 +193,6 @@ impl<C> Grpc<C> {
         Req: Message + Default,
         Res: Message + Default,
     {
-        let response_form = self.form::<Res>()?;
         let (request, mut watch) = watched!(self, request, path);
         let shape = CallShape::Unary {
             no_side_effects,
@@ -203,7 +204,10 @@ impl<C> Grpc<C> {
             .start(outgoing, path)
             .await
             .map_err(|status| failed(&mut watch, status))?
-            .read_single(response_form)
+            .read_single(
+                self.form::<Res>()
+                    .map_err(|status| failed(&mut watch, status))?,
+            )
             .await;
         self.credit_success(&response);
         finish(watch, &response);
@@ -220,12 +224,14 @@ impl<C> Grpc<C> {
         C: Codec<Req> + Codec<Res>,
         Req: Message + Default,
     {
-        let response_form = self.form::<Res>()?;
         let (request, mut watch) = watched!(self, request, path);
         let outgoing = self.unary_body(request, CallShape::Streaming)?;
         let head = self.start(outgoing, path).await;
         let head = head.map_err(|status| failed(&mut watch, status))?;
-        Ok(self.streaming_response(head, watch, response_form))
+        let form = self
+            .form::<Res>()
+            .map_err(|status| failed(&mut watch, status))?;
+        Ok(self.streaming_response(head, watch, form))
     }
 
     /// A client-streaming call: a stream of requests, one response.
@@ -240,7 +246,6 @@ impl<C> Grpc<C> {
         Req: Message + Default + 'static,
         Res: Message + Default,
     {
-        let response_form = self.form::<Res>()?;
         let (request, mut watch) = watched!(self, request, path);
         let outgoing = self.streaming_body(request)?;
         // Not a `match` on the head: its binding would hold the head across the read.
@@ -248,7 +253,10 @@ impl<C> Grpc<C> {
             .start(outgoing, path)
             .await
             .map_err(|status| failed(&mut watch, status))?
-            .read_single(response_form)
+            .read_single(
+                self.form::<Res>()
+                    .map_err(|status| failed(&mut watch, status))?,
+            )
             .await;
         self.credit_success(&response);
         finish(watch, &response);
@@ -266,12 +274,14 @@ impl<C> Grpc<C> {
         S: Stream<Item = Req> + Send + 'static,
         Req: Message + Default + 'static,
     {
-        let response_form = self.form::<Res>()?;
         let (request, mut watch) = watched!(self, request, path);
         let outgoing = self.streaming_body(request)?;
         let head = self.start(outgoing, path).await;
         let head = head.map_err(|status| failed(&mut watch, status))?;
-        Ok(self.streaming_response(head, watch, response_form))
+        let form = self
+            .form::<Res>()
+            .map_err(|status| failed(&mut watch, status))?;
+        Ok(self.streaming_response(head, watch, form))
     }
 
     /// The form of messages of type `T` in the channel's format; a failure when the
@@ -280,8 +290,7 @@ impl<C> Grpc<C> {
     where
         C: Codec<T>,
     {
-        let format = self.channel.format();
-        MessageForm::of::<C>(format).ok_or_else(|| unsupported_format(format))
+        MessageForm::of::<C>(self.channel.format())
     }
 
     /// The response of a call whose responses stream, once its head has arrived, which

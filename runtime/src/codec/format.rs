@@ -123,11 +123,15 @@ impl<T> MessageForm<T> {
         MessageForm { json: None }
     }
 
-    /// The form of `format` under codec `C`; `None` when `C` has no JSON form.
-    pub(crate) fn of<C: Codec<T>>(format: Format) -> Option<MessageForm<T>> {
+    /// The form of `format` under codec `C`; the refusal of a call in JSON when `C` has
+    /// no JSON form.
+    pub(crate) fn of<C: Codec<T>>(format: Format) -> Result<MessageForm<T>, Status> {
         match format {
-            Format::Proto => Some(MessageForm::proto()),
-            Format::Json => C::json().map(|json| MessageForm { json: Some(json) }),
+            Format::Proto => Ok(MessageForm::proto()),
+            Format::Json => match C::json() {
+                Some(json) => Ok(MessageForm { json: Some(json) }),
+                None => Err(unsupported_format(format)),
+            },
         }
     }
 }

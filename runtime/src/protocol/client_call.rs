@@ -236,25 +236,31 @@ impl ResponseHead {
             deadline,
             request_guard: _request_guard,
         } = self;
-        let read = async {
-            let body = body.ok_or_else(|| no_message("the response"))?;
-            let mut decoder = FrameDecoder::new(max_size, encoding);
-            let read = read_single_frame(body, &mut decoder, "the response");
-            let (payload, trailers) = within_deadline(deadline, read)
-                .await
-                .map_err(|status| blame_deadline(status, deadline, true))?;
+        // Straight-line, not an inner `async` block: that block's future would be moved
+        // into this one, at the cost of a copy of its whole size.
+        let Some(body) = body else {
+            return Err(after_headers(metadata, no_message("the response")));
+        };
+        let mut decoder = FrameDecoder::new(max_size, encoding);
+        let read = read_single_frame(body, &mut decoder, "the response");
+        let read = within_deadline(deadline, read)
+            .await
+            .map_err(|status| blame_deadline(status, deadline, true));
+        let reply = read.and_then(|(payload, trailers)| {
             let trailers = response_trailers(trailers.ok_or_else(missing_trailers)?)
                 .map_err(|status| blame_deadline(status, deadline, false))?;
             let payload = payload.ok_or_else(|| no_message("the response"))?;
-            if decoder.last_compressed() {
-                extensions.insert(Compressed);
-            }
             Ok((form.decode(payload)?, trailers))
-        };
-        match read.await {
-            Ok((message, trailers)) => Ok(Response::from_parts(
-                metadata, message, trailers, extensions,
-            )),
+        });
+        match reply {
+            Ok((message, trailers)) => {
+                if decoder.last_compressed() {
+                    extensions.insert(Compressed);
+                }
+                Ok(Response::from_parts(
+                    metadata, message, trailers, extensions,
+                ))
+            }
             Err(status) => Err(after_headers(metadata, status)),
         }
     }

@@ -147,17 +147,6 @@ impl CallHead {
         })
     }
 
-    /// The forms of the call's requests and responses, in its format under codec `C`.
-    fn forms<C, Req, Res>(&self) -> Result<(MessageForm<Req>, MessageForm<Res>), Status>
-    where
-        C: Codec<Req> + Codec<Res>,
-    {
-        let unsupported = || unsupported_format(self.format);
-        let request = MessageForm::of::<C>(self.format).ok_or_else(unsupported)?;
-        let response = MessageForm::of::<C>(self.format).ok_or_else(unsupported)?;
-        Ok((request, response))
-    }
-
     fn into_request<T>(self, message: T) -> Request<T> {
         Request::from_parts(
             self.metadata,
@@ -194,16 +183,16 @@ impl CallHead {
 
     /// The request of a unary or server-streaming call, from its only message; marked
     /// [`Compressed`] if the message was.
-    fn single_request<T: Message + Default>(
+    fn single_request<C: Codec<T>, T: Message + Default>(
         mut self,
         payload: Option<Bytes>,
         compressed: bool,
-        form: MessageForm<T>,
     ) -> Result<Request<T>, Status> {
         let payload = payload.ok_or_else(|| no_message("the request"))?;
         if compressed {
             self.extensions.insert(Compressed);
         }
+        let form = MessageForm::of::<C>(self.format)?;
         Ok(self.into_request(form.decode(payload)?))
     }
 
@@ -266,11 +255,11 @@ impl ResponsePlan {
     }
 
     /// A unary response: one DATA frame with the message, then the OK status trailers.
-    fn unary<T: Message + Default>(
+    fn unary<C: Codec<T>, T: Message + Default>(
         &self,
         mut response: Response<T>,
-        form: MessageForm<T>,
     ) -> Result<http::Response<Body>, Status> {
+        let form = MessageForm::of::<C>(self.format)?;
         let encoder = self.encoder(response.compression());
         let late = response.take_late_trailers();
         let (metadata, message, mut trailers, extensions) = response.into_parts();
@@ -286,22 +275,20 @@ impl ResponsePlan {
     }
 
     /// A streaming response: messages as the handler's stream yields them, then trailers.
-    fn streaming<S, T>(
-        &self,
-        mut response: Response<S>,
-        form: MessageForm<T>,
-    ) -> http::Response<Body>
+    fn streaming<C, S, T>(&self, mut response: Response<S>) -> Result<http::Response<Body>, Status>
     where
+        C: Codec<T>,
         S: Stream<Item = Result<T, Status>> + Send + 'static,
         T: Message + Default + 'static,
     {
+        let form = MessageForm::of::<C>(self.format)?;
         let encoder = self.encoder(response.compression());
         let late = response.take_late_trailers();
         let (metadata, stream, trailers, extensions) = response.into_parts();
         let trailers = StreamTrailers { trailers, late };
         let encoding = encoder.encoding;
         let body = response_body(stream, encoder, form, trailers, self.deadline);
-        self.response(metadata, encoding, body, extensions)
+        Ok(self.response(metadata, encoding, body, extensions))
     }
 }
 
@@ -325,17 +312,20 @@ where
     F: FnOnce(Request<Req>) -> Fut,
     Fut: Future<Output = Result<Response<Res>, Status>>,
 {
-    serve(request, &config, move |head, body| {
-        let plan = head.response_plan();
-        let mut decoder = head.decoder();
-        let forms = head.forms::<C, Req, Res>();
-        async move {
-            let (request_form, response_form) = forms?;
-            let (payload, _) = read_single_frame(body, &mut decoder, "the request").await?;
-            let request = head.single_request(payload, decoder.last_compressed(), request_form)?;
-            plan.unary(handler(request).await?, response_form)
-        }
-    })
+    serve(
+        request,
+        &config,
+        has_json::<C, Req, Res>(),
+        move |head, body| {
+            let plan = head.response_plan();
+            let mut decoder = head.decoder();
+            async move {
+                let (payload, _) = read_single_frame(body, &mut decoder, "the request").await?;
+                let request = head.single_request::<C, _>(payload, decoder.last_compressed())?;
+                plan.unary::<C, _>(handler(request).await?)
+            }
+        },
+    )
 }
 
 /// Serves a server-streaming call, with messages in the formats of `codec`.
@@ -354,17 +344,20 @@ where
     F: FnOnce(Request<Req>) -> Fut,
     Fut: Future<Output = Result<Response<S>, Status>>,
 {
-    serve(request, &config, move |head, body| {
-        let plan = head.response_plan();
-        let mut decoder = head.decoder();
-        let forms = head.forms::<C, Req, Res>();
-        async move {
-            let (request_form, response_form) = forms?;
-            let (payload, _) = read_single_frame(body, &mut decoder, "the request").await?;
-            let request = head.single_request(payload, decoder.last_compressed(), request_form)?;
-            Ok(plan.streaming(handler(request).await?, response_form))
-        }
-    })
+    serve(
+        request,
+        &config,
+        has_json::<C, Req, Res>(),
+        move |head, body| {
+            let plan = head.response_plan();
+            let mut decoder = head.decoder();
+            async move {
+                let (payload, _) = read_single_frame(body, &mut decoder, "the request").await?;
+                let request = head.single_request::<C, _>(payload, decoder.last_compressed())?;
+                plan.streaming::<C, _, _>(handler(request).await?)
+            }
+        },
+    )
 }
 
 /// Serves a client-streaming call, with messages in the formats of `codec`.
@@ -382,18 +375,19 @@ where
     F: FnOnce(Request<Streaming<Req>>) -> Fut,
     Fut: Future<Output = Result<Response<Res>, Status>>,
 {
-    serve(request, &config, move |head, body| {
-        let plan = head.response_plan();
-        let forms = head.forms::<C, Req, Res>();
-        let started = forms.map(|(request_form, response_form)| {
-            let stream = head.request_stream(body, request_form);
-            (head.into_request(stream), response_form)
-        });
-        async move {
-            let (request, response_form) = started?;
-            plan.unary(handler(request).await?, response_form)
-        }
-    })
+    serve(
+        request,
+        &config,
+        has_json::<C, Req, Res>(),
+        move |head, body| {
+            let plan = head.response_plan();
+            let started = MessageForm::of::<C>(head.format).map(|form| {
+                let stream = head.request_stream(body, form);
+                head.into_request(stream)
+            });
+            async move { plan.unary::<C, _>(handler(started?).await?) }
+        },
+    )
 }
 
 /// Serves a bidirectional-streaming call, with messages in the formats of `codec`.
@@ -412,18 +406,19 @@ where
     F: FnOnce(Request<Streaming<Req>>) -> Fut,
     Fut: Future<Output = Result<Response<S>, Status>>,
 {
-    serve(request, &config, move |head, body| {
-        let plan = head.response_plan();
-        let forms = head.forms::<C, Req, Res>();
-        let started = forms.map(|(request_form, response_form)| {
-            let stream = head.request_stream(body, request_form);
-            (head.into_request(stream), response_form)
-        });
-        async move {
-            let (request, response_form) = started?;
-            Ok(plan.streaming(handler(request).await?, response_form))
-        }
-    })
+    serve(
+        request,
+        &config,
+        has_json::<C, Req, Res>(),
+        move |head, body| {
+            let plan = head.response_plan();
+            let started = MessageForm::of::<C>(head.format).map(|form| {
+                let stream = head.request_stream(body, form);
+                head.into_request(stream)
+            });
+            async move { plan.streaming::<C, _, _>(handler(started?).await?) }
+        },
+    )
 }
 
 /// Answers a path no service method matches with `UNIMPLEMENTED`.
@@ -455,7 +450,19 @@ pub(crate) fn request_format(headers: &HeaderMap) -> Format {
 ///
 /// The head is parsed before the future is built, so that the future holds only what the
 /// call still needs: every call's future is boxed and moved while it is built.
-fn serve<B, C, Fut>(request: http::Request<B>, config: &ServiceConfig, call: C) -> ServeCall<Fut>
+/// Whether codec `C` has a JSON form for both message types.
+fn has_json<C: Codec<Req> + Codec<Res>, Req, Res>() -> bool {
+    <C as Codec<Req>>::json().is_some() && <C as Codec<Res>>::json().is_some()
+}
+
+/// A call in a format its codec lacks (JSON, generated without it) is refused here, before
+/// its body is read.
+fn serve<B, C, Fut>(
+    request: http::Request<B>,
+    config: &ServiceConfig,
+    json: bool,
+    call: C,
+) -> ServeCall<Fut>
 where
     B: CallBody,
     C: FnOnce(CallHead, IncomingBody) -> Fut,
@@ -465,7 +472,11 @@ where
     let mut body = IncomingBody::from_body(body);
     // The peer moves from the server's body to the handler's request.
     let peer = body.take_peer();
-    match CallHead::parse(parts, peer, config) {
+    let head = CallHead::parse(parts, peer, config).and_then(|head| match head.format {
+        Format::Json if !json => Err(Rejection::Grpc(unsupported_format(Format::Json))),
+        _ => Ok(head),
+    });
+    match head {
         Ok(head) => ServeCall::Running {
             format: head.format,
             call: within_deadline(head.deadline, call(head, body)),

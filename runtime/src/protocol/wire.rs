@@ -73,7 +73,10 @@ impl<'a> CallHeaders<'a> {
 /// Whether a content type is `application/grpc` or `application/grpc+<subtype>`
 /// (parameters allowed): the one rule for requests and responses alike.
 pub(crate) fn is_grpc_content_type(value: Option<&HeaderValue>) -> bool {
-    value.is_some_and(|value| media_subtype(value.as_bytes(), b"application/grpc").is_some())
+    value.is_some_and(|value| {
+        // What nearly every request has, checked first.
+        value == GRPC_CONTENT_TYPE || media_subtype(value.as_bytes(), b"application/grpc").is_some()
+    })
 }
 
 /// The subtype of a content type whose type is `base`: `""` for `base` itself,
@@ -99,6 +102,9 @@ fn strip_prefix_ignore_case<'a>(value: &'a [u8], prefix: &[u8]) -> Option<&'a [u
 /// The message format a gRPC content type names: `application/grpc` and `+proto` are
 /// protobuf, `+json` JSON; the subtype's name when rsrpc has no such format.
 pub(crate) fn grpc_format(value: Option<&HeaderValue>) -> Result<Format, String> {
+    if value.is_some_and(|value| value == GRPC_CONTENT_TYPE) {
+        return Ok(Format::Proto);
+    }
     let subtype = value
         .and_then(|value| media_subtype(value.as_bytes(), b"application/grpc"))
         .unwrap_or_default();
