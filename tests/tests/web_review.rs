@@ -373,3 +373,32 @@ async fn preflights_for_paths_no_service_has_go_to_the_fallback() {
         "the REST route's preflight was answered by the gRPC CORS policy: {answer}"
     );
 }
+
+// BUG: a Connect unary response is not gRPC (no trailers: its status is the HTTP status),
+// yet the HTTP/1.1 server holds it to the `http1_max_buffered_response` limit for a client
+// without `te: trailers` (browsers, and rsrpc's own Connect channel, which drops `te`):
+// past the limit the body is dropped and gRPC's RESOURCE_EXHAUSTED goes in the headers
+// of a `200` with `content-length: 0`, which a Connect client reads as a successful,
+// empty reply (and an HTTP cache keeps, for a GET).
+#[tokio::test]
+async fn a_connect_unary_reply_past_the_http1_buffer_limit_is_not_an_empty_success() {
+    let server = TestServer::start_with(
+        Server::builder().http1_max_buffered_response(1024),
+        EchoService::default(),
+        ServiceConfig::default(),
+    )
+    .await;
+    let body = r#"{"text":"big","replySize":2000}"#;
+    let request = format!(
+        "POST /e2e.Echo/Unary HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\
+         content-type: application/json\r\nconnect-protocol-version: 1\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = http1_exchange(server.addr, request.as_bytes()).await;
+    let (head, reply) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(
+        !head.starts_with("HTTP/1.1 200") || reply.contains(r#""text":"big""#),
+        "a 200 without the reply: {head}\r\n\r\n{reply}"
+    );
+}
