@@ -15,6 +15,11 @@ use crate::transport::sent::OnSent;
 /// Size of a frame header: flags and length.
 const HEADER_SIZE: usize = 5;
 
+/// Most entries a response's last frame may hold. An `http::HeaderMap` panics past
+/// 24,576 names, and the trailers are copied and added to after they are read: a last
+/// frame of 4 MiB could otherwise hold far more.
+pub(super) const MAX_TRAILER_ENTRIES: usize = 8192;
+
 /// A frame of `flags` holding `payload`.
 pub(super) fn frame(flags: u8, payload: &[u8]) -> Bytes {
     let mut frame = BytesMut::with_capacity(HEADER_SIZE + payload.len());

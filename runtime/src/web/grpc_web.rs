@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::frames::frame;
+use super::frames::{MAX_TRAILER_ENTRIES, frame};
 use crate::codec::Format;
 use crate::status::Status;
 
@@ -46,6 +46,10 @@ pub(super) fn read_trailers(block: &[u8]) -> Result<HeaderMap, Status> {
         let name = HeaderName::from_bytes(line[..colon].trim_ascii()).map_err(|_| invalid())?;
         let value =
             HeaderValue::from_bytes(line[colon + 1..].trim_ascii()).map_err(|_| invalid())?;
+        // More entries than a header map holds would panic: refused.
+        if trailers.len() >= MAX_TRAILER_ENTRIES {
+            return Err(invalid());
+        }
         trailers.append(name, value);
     }
     Ok(trailers)

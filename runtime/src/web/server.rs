@@ -296,6 +296,9 @@ async fn unary_response(
     headers.insert(CONTENT_TYPE, content_type);
     parts.status = status_code;
     parts.headers = headers;
+    // Whole, and without trailers: its status is the HTTP status, so an HTTP/1.1 server
+    // has no trailers to fold for a client without `te: trailers`, nor a reason to cut it.
+    parts.extensions.insert(WithoutTrailers);
     http::Response::from_parts(parts, Body::full(Some(body), None))
 }
 

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::END_STREAM_FLAG;
 use crate::metadata::MetadataMap;
 use crate::status::{Code, Status};
-use crate::web::frames::frame;
+use crate::web::frames::{MAX_TRAILER_ENTRIES, frame};
 
 /// Connect's names of the codes, by code number.
 const CODE_NAMES: [&str; 17] = [
@@ -217,6 +217,10 @@ pub(in crate::web) fn read_end_stream(payload: &[u8]) -> Result<HeaderMap, Statu
             for value in values.as_array().ok_or_else(invalid)? {
                 let value = value.as_str().ok_or_else(invalid)?;
                 let value = HeaderValue::from_str(value).map_err(|_| invalid())?;
+                // More entries than a header map holds would panic: refused.
+                if trailers.len() >= MAX_TRAILER_ENTRIES {
+                    return Err(invalid());
+                }
                 trailers.append(name.clone(), value);
             }
         }
