@@ -139,9 +139,14 @@ impl Cors {
         response
     }
 
-    /// Names the allowed origin on a cross-origin call's response, and exposes its
-    /// headers to the page.
-    pub(crate) fn decorate(&self, headers: &mut HeaderMap, origin: HeaderValue) {
+    /// Says on every response that it depends on the request's origin (so that caches
+    /// keep one per origin); on a cross-origin call's, names the allowed origin and
+    /// exposes the response's headers to the page.
+    pub(crate) fn decorate(&self, headers: &mut HeaderMap, origin: Option<HeaderValue>) {
+        let Some(origin) = origin else {
+            headers.append(VARY, HeaderValue::from_static("origin"));
+            return;
+        };
         let exposed: Vec<&str> = headers
             .keys()
             .map(http::HeaderName::as_str)
@@ -182,6 +187,10 @@ pub(crate) enum CorsCheck {
 fn refused() -> http::Response<Body> {
     let mut response = http::Response::new(Body::empty());
     *response.status_mut() = StatusCode::FORBIDDEN;
+    let vary = "origin, access-control-request-method, access-control-request-headers";
+    response
+        .headers_mut()
+        .insert(VARY, HeaderValue::from_static(vary));
     response
 }
 
@@ -226,7 +235,7 @@ mod tests {
             panic!("a preflight is answered");
         };
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
-        assert!(response.headers().is_empty());
+        assert!(!response.headers().contains_key(ACCESS_CONTROL_ALLOW_ORIGIN));
     }
 
     #[test]
@@ -242,11 +251,14 @@ mod tests {
             ("grpc-status", "5"),
             ("x-custom", "1"),
         ]);
-        cors.decorate(&mut response, origin);
+        cors.decorate(&mut response, Some(origin));
         assert_eq!(
             response[ACCESS_CONTROL_EXPOSE_HEADERS],
             "grpc-status, x-custom"
         );
+        let mut same_origin = HeaderMap::new();
+        cors.decorate(&mut same_origin, None);
+        assert_eq!(same_origin[VARY], "origin");
         assert!(matches!(
             cors.check(&Method::POST, &HeaderMap::new()),
             CorsCheck::SameOrigin

@@ -489,6 +489,7 @@ impl Server {
         let defaults = &self.defaults;
         let interceptors = &self.interceptors;
         let mut shutdown_hooks = Vec::new();
+        let names: Vec<&'static str> = self.services.iter().map(|(name, _)| *name).collect();
         let routes = std::mem::take(&mut self.services)
             .into_iter()
             .map(|(name, build)| {
@@ -507,10 +508,13 @@ impl Server {
             })
             .collect();
         let max_receive = self.defaults.settings().max_receive_message_size;
-        let routes = Routes::new(routes, self.fallback.take(), max_receive);
+        let fallback = self.fallback.take();
+        let has_fallback = fallback.is_some();
+        let routes = Routes::new(routes, fallback, max_receive);
         let layers = std::mem::take(&mut self.layers).into_iter().rev();
         let routes = layers.fold(routes, |routes, layer| layer(routes));
-        (routes.with_cors(self.cors.take()), shutdown_hooks)
+        let routes = routes.with_cors(self.cors.take(), names, has_fallback);
+        (routes, shutdown_hooks)
     }
 }
 

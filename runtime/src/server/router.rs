@@ -40,8 +40,8 @@ pub(crate) type Route = Box<dyn Fn(http::Request<IncomingBody>) -> RouteFuture +
 #[derive(Clone)]
 pub struct Routes {
     dispatch: Dispatch,
-    /// Which browsers' pages may call, answered outside any layer.
-    cors: Option<Arc<Cors>>,
+    /// Which browsers' pages may call the services, answered outside any layer.
+    cors: Option<Arc<ServiceCors>>,
 }
 
 #[derive(Clone)]
@@ -77,12 +77,22 @@ impl Routes {
         }
     }
 
-    /// These routes, answering browsers' cross-origin requests as `cors` says.
-    pub(crate) fn with_cors(self, cors: Option<Cors>) -> Routes {
-        Routes {
-            cors: cors.map(Arc::new),
-            ..self
-        }
+    /// These routes, answering browsers' cross-origin requests to `services` as `cors`
+    /// says; with a fallback service, requests to other paths are the fallback's.
+    pub(crate) fn with_cors(
+        self,
+        cors: Option<Cors>,
+        services: Vec<&'static str>,
+        fallback: bool,
+    ) -> Routes {
+        let cors = cors.map(|cors| {
+            Arc::new(ServiceCors {
+                cors,
+                services,
+                fallback,
+            })
+        });
+        Routes { cors, ..self }
     }
 
     /// `service` (these routes inside layers) as routes.
@@ -256,13 +266,20 @@ impl HttpService for Router {
     /// Routes a request to the service its path names.
     fn call(&self, mut request: http::Request<IncomingBody>) -> RoutedCall {
         let mut allowed_origin = None;
-        if let Some(cors) = &self.routes.cors {
-            match cors.check(request.method(), request.headers()) {
-                CorsCheck::SameOrigin => {}
+        if let Some(cors) = self
+            .routes
+            .cors
+            .as_ref()
+            .filter(|cors| cors.covers(&request))
+        {
+            match cors.cors.check(request.method(), request.headers()) {
+                CorsCheck::SameOrigin => allowed_origin = Some(Box::new((Arc::clone(cors), None))),
                 CorsCheck::Answer(response) => {
                     return RoutedCall::new(Box::pin(std::future::ready(Ok(response))), None);
                 }
-                CorsCheck::Allowed(origin) => allowed_origin = Some((Arc::clone(cors), origin)),
+                CorsCheck::Allowed(origin) => {
+                    allowed_origin = Some(Box::new((Arc::clone(cors), Some(origin))));
+                }
             }
         }
         if let Dispatch::Layered(_) = self.routes.dispatch {
@@ -280,15 +297,48 @@ impl HttpService for Router {
     }
 }
 
+/// A CORS policy, and the paths it covers.
+struct ServiceCors {
+    cors: Cors,
+    /// The services' names: their paths are `/{name}/{method}`.
+    services: Vec<&'static str>,
+    /// Whether a fallback service takes the other paths, and answers for them itself.
+    fallback: bool,
+}
+
+impl ServiceCors {
+    /// Whether the policy answers for `request`: one to a service, or to any path when
+    /// no fallback service has paths of its own.
+    fn covers<B>(&self, request: &http::Request<B>) -> bool {
+        !self.fallback || names_service(&self.services, request.uri().path())
+    }
+}
+
+/// Whether `path` is `/{service}/{method}` for one of `services`.
+fn names_service(services: &[&'static str], path: &str) -> bool {
+    let Some(path) = path.strip_prefix('/') else {
+        return false;
+    };
+    services.iter().any(|name| {
+        path.strip_prefix(name)
+            .is_some_and(|method| method.starts_with('/'))
+    })
+}
+
 /// A routed call's future: the service's, whose error cannot happen; the response of a
 /// cross-origin call gets its CORS headers.
 pub(crate) struct RoutedCall {
     call: RouteFuture,
-    allowed_origin: Option<(Arc<Cors>, HeaderValue)>,
+    /// With a CORS policy: the allowed origin of a cross-origin call, if it is one.
+    /// Boxed: every call's future holds this, and few servers have a policy.
+    allowed_origin: Option<Box<CorsAnswer>>,
 }
 
+/// A CORS policy, and the origin a response names (a cross-origin call's).
+type CorsAnswer = (Arc<ServiceCors>, Option<HeaderValue>);
+
 impl RoutedCall {
-    fn new(call: RouteFuture, allowed_origin: Option<(Arc<Cors>, HeaderValue)>) -> RoutedCall {
+    fn new(call: RouteFuture, allowed_origin: Option<Box<CorsAnswer>>) -> RoutedCall {
         RoutedCall {
             call,
             allowed_origin,
@@ -304,8 +354,9 @@ impl Future for RoutedCall {
             Ok(response) => response,
             Err(never) => match never {},
         };
-        if let Some((cors, origin)) = self.allowed_origin.take() {
-            cors.decorate(response.headers_mut(), origin);
+        if let Some(answer) = self.allowed_origin.take() {
+            let (cors, origin) = *answer;
+            cors.cors.decorate(response.headers_mut(), origin);
         }
         Poll::Ready(response)
     }

