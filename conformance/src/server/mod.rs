@@ -27,6 +27,13 @@ use crate::support;
 
 pub use service::ConformanceServer;
 
+/// How long an idle HTTP/1.1 connection stays open: longer than a run. The reference
+/// clients keep connections in pools and reuse them after minutes of other cases; one
+/// that rsrpc closes (60 s by default) just as a client sends a POST on it fails that
+/// call ("server closed idle connection"), a race of HTTP/1.1 keep-alive itself that Go
+/// clients do not retry for POSTs.
+const HTTP1_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// The host the server listens on and reports.
 const HOST: &str = "127.0.0.1";
 
@@ -73,7 +80,9 @@ pub fn configure(request: &ServerCompatRequest) -> Result<(Server, Vec<u8>), Str
         config = config.max_receive_message_size(request.message_receive_limit as usize);
     }
     let service = ConformanceServiceServer::new(ConformanceServer).with_config(config);
-    let mut server = Server::builder().graceful_shutdown_timeout(SHUTDOWN_GRACE);
+    let mut server = Server::builder()
+        .graceful_shutdown_timeout(SHUTDOWN_GRACE)
+        .http1_idle_timeout(HTTP1_IDLE_TIMEOUT);
     let mut pem_cert = Vec::new();
     if request.use_tls {
         let creds = request
