@@ -88,7 +88,7 @@ fn compressed_frame(encoding: Encoding, plain: &[u8], buf: &mut BytesMut) -> Res
 }
 
 /// The compressed flag and big-endian length that precede a message.
-pub(crate) fn frame_header(compressed: bool, len: usize) -> Result<[u8; HEADER_SIZE], Status> {
+fn frame_header(compressed: bool, len: usize) -> Result<[u8; HEADER_SIZE], Status> {
     let Ok(len) = u32::try_from(len) else {
         return Err(Status::resource_exhausted(format!(
             "message of {len} bytes cannot be framed"

@@ -14,6 +14,7 @@ use super::connect::{self, END_STREAM_FLAG, TRAILER_PREFIX};
 use super::frames::FrameAsTrailers;
 use super::grpc_web::{self, TRAILER_FLAG};
 use super::protocol::Protocol;
+use super::{read_limited, rename};
 use crate::codec::{DEFAULT_MAX_RECEIVE_SIZE, Encoding, HEADER_SIZE};
 use crate::protocol::client_call::CallShape;
 use crate::protocol::wire::{
@@ -106,12 +107,6 @@ fn connect_head(headers: &mut HeaderMap) {
     }
 }
 
-fn rename(headers: &mut HeaderMap, from: HeaderName, to: HeaderName) {
-    if let Some(value) = headers.remove(from) {
-        headers.insert(to, value);
-    }
-}
-
 /// The only message of a unary request's body, and whether it is compressed.
 fn single_frame(mut body: Body) -> Result<(bool, Bytes), Status> {
     let (data, _) = body
@@ -176,7 +171,7 @@ pub(crate) async fn from_web(
         }
         (Protocol::Connect, CallShape::Streaming) => {
             if parts.status != StatusCode::OK {
-                let error = read_whole(body, DEFAULT_MAX_RECEIVE_SIZE).await?;
+                let error = read_limited(body, DEFAULT_MAX_RECEIVE_SIZE, "the response").await?;
                 return Ok(trailers_only(status_from_body(parts.status, &error), parts));
             }
             rename(&mut parts.headers, connect::CONTENT_ENCODING, GRPC_ENCODING);
@@ -196,7 +191,7 @@ pub(crate) async fn from_web(
                 StatusCode::OK => max_receive,
                 _ => DEFAULT_MAX_RECEIVE_SIZE,
             };
-            let message = read_whole(body, limit).await?;
+            let message = read_limited(body, limit, "the response").await?;
             let trailers = take_trailers(&mut parts.headers);
             if parts.status != StatusCode::OK {
                 let error = match encoding_of(parts.headers.get(CONTENT_ENCODING)) {
@@ -271,19 +266,6 @@ fn take_trailers(headers: &mut HeaderMap) -> HeaderMap {
         headers.remove(&name);
     }
     trailers
-}
-
-/// A response body, up to `limit` bytes.
-async fn read_whole(body: IncomingBody, limit: usize) -> Result<Bytes, Status> {
-    match http_body_util::Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) => Err(match error.downcast::<Status>() {
-            Ok(status) => *status,
-            Err(_) => Status::resource_exhausted(format!(
-                "the response is larger than the limit of {limit} bytes"
-            )),
-        }),
-    }
 }
 
 /// A Trailers-Only gRPC response with `status`, keeping the other headers of `parts`.

@@ -22,11 +22,17 @@ pub(super) const MAX_TRAILER_ENTRIES: usize = 8192;
 
 /// A frame of `flags` holding `payload`.
 pub(super) fn frame(flags: u8, payload: &[u8]) -> Bytes {
+    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
     let mut frame = BytesMut::with_capacity(HEADER_SIZE + payload.len());
-    frame.put_u8(flags);
-    frame.put_u32(u32::try_from(payload.len()).unwrap_or(u32::MAX));
+    frame.put_slice(&header(flags, len));
     frame.put_slice(payload);
     frame.freeze()
+}
+
+/// The header of a frame of `flags` and `len` bytes.
+fn header(flags: u8, len: u32) -> [u8; HEADER_SIZE] {
+    let [a, b, c, d] = len.to_be_bytes();
+    [flags, a, b, c, d]
 }
 
 pin_project_lite::pin_project! {
@@ -110,12 +116,9 @@ pin_project_lite::pin_project! {
 
 impl<B> Prefixed<B> {
     pub(super) fn new(inner: B, flags: u8, len: u32) -> Self {
-        let mut header = BytesMut::with_capacity(HEADER_SIZE);
-        header.put_u8(flags);
-        header.put_u32(len);
         Prefixed {
             inner,
-            header: Some(header.freeze()),
+            header: Some(Bytes::copy_from_slice(&header(flags, len))),
         }
     }
 }

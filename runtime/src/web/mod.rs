@@ -20,5 +20,33 @@ mod grpc_web;
 mod protocol;
 pub(crate) mod server;
 
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName};
+use http_body_util::BodyExt;
+
 pub use protocol::Protocol;
 pub(crate) use protocol::WebRequest;
+
+use crate::status::Status;
+use crate::transport::incoming::IncomingBody;
+
+/// Moves the value of header `from` to `to`: the protocols name the same thing apart.
+fn rename(headers: &mut HeaderMap, from: HeaderName, to: HeaderName) {
+    if let Some(value) = headers.remove(from) {
+        headers.insert(to, value);
+    }
+}
+
+/// A body read whole, up to `limit` bytes; past it, `RESOURCE_EXHAUSTED` naming `what`
+/// ("the request", "the response").
+async fn read_limited(body: IncomingBody, limit: usize, what: &str) -> Result<Bytes, Status> {
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) => Err(match error.downcast::<Status>() {
+            Ok(status) => *status,
+            Err(_) => Status::resource_exhausted(format!(
+                "{what} is larger than the limit of {limit} bytes"
+            )),
+        }),
+    }
+}

@@ -15,6 +15,7 @@ use super::connect::{self, TRAILER_PREFIX};
 use super::frames::{Prefixed, TrailersAsFrame};
 use super::grpc_web::{self, trailer_frame};
 use super::protocol::{ConnectFormat, WebRequest};
+use super::{read_limited, rename};
 use crate::codec::{Format, HEADER_SIZE};
 use crate::metadata::MetadataMap;
 use crate::protocol::server_call::{GetRequest, UnknownMethod, status_response};
@@ -158,39 +159,24 @@ fn connect_head(headers: &mut HeaderMap) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// Moves the values of header `from` to `to`.
-fn rename(headers: &mut HeaderMap, from: http::HeaderName, to: http::HeaderName) {
-    if let Some(value) = headers.remove(from) {
-        headers.insert(to, value);
-    }
-}
-
 /// A Connect unary request's body, up to `max_receive` bytes, read within `timeout`.
 async fn read_whole(
     body: IncomingBody,
     max_receive: usize,
     timeout: Option<Duration>,
 ) -> Result<Bytes, Refusal> {
-    let read = http_body_util::Limited::new(body, max_receive).collect();
+    let read = read_limited(body, max_receive, "the request");
     let read = match timeout {
-        Some(timeout) => match tokio::time::timeout(timeout, read).await {
-            Ok(read) => read,
-            Err(_) => {
-                let status = Status::deadline_exceeded("deadline exceeded reading the request");
-                return Err(Refusal::Status(status));
-            }
-        },
+        Some(timeout) => tokio::time::timeout(timeout, read)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Status::deadline_exceeded(
+                    "deadline exceeded reading the request",
+                ))
+            }),
         None => read.await,
     };
-    match read {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) => Err(Refusal::Status(match error.downcast::<Status>() {
-            Ok(status) => *status,
-            Err(_) => Status::resource_exhausted(format!(
-                "the request is larger than the limit of {max_receive} bytes"
-            )),
-        })),
-    }
+    read.map_err(Refusal::Status)
 }
 
 /// The flags of a unary message's frame: compressed as a whole when `compression` names
