@@ -299,6 +299,35 @@ async fn head_limits_are_configurable() {
 }
 
 #[tokio::test]
+async fn a_connection_closed_under_an_unread_body_says_so_in_its_answer() {
+    // A client that reuses a connection the server closes after answering loses its next
+    // request to the close (Go's client reports `unexpected EOF`); told in the answer's
+    // head, it opens a new connection instead.
+    let config = ServiceConfig::default().max_receive_message_size(1024);
+    let server = TestServer::start(EchoService::default(), config).await;
+    let too_large = [0u8, 0, 0x40, 0, 0];
+    let mut sized = vec![7u8; 5 + 1024 * 1024];
+    sized[..5].copy_from_slice(&too_large);
+    let mut chunked = format!("{:x}\r\n", sized.len()).into_bytes();
+    chunked.extend_from_slice(&sized);
+    let framings = [
+        (
+            format!("content-length: {}\r\n", sized.len()),
+            sized.clone(),
+        ),
+        ("transfer-encoding: chunked\r\n".to_owned(), chunked),
+    ];
+    for (framing, body) in framings {
+        let mut request =
+            format!("POST /e2e.Echo/Unary HTTP/1.1\r\nhost: t\r\n{GRPC}{framing}\r\n").into_bytes();
+        request.extend_from_slice(&body);
+        let answer = http1_attack(server.addr, request).await;
+        assert!(answer.response.contains("grpc-status: 8"), "{answer:?}");
+        assert!(answer.response.contains("connection: close"), "{answer:?}");
+    }
+}
+
+#[tokio::test]
 async fn a_body_refused_early_still_lets_the_client_read_the_answer() {
     // The message is far over the limit and the body over what the server skips to keep
     // a connection: the server answers at the frame header and closes while the client

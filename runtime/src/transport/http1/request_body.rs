@@ -87,6 +87,19 @@ impl<R> Leftover<R> {
         matches!(self.state, State::Done)
     }
 
+    /// Whether what is left of the body is known to be at most `limit` bytes.
+    pub(crate) fn fits_skip(&self, limit: u64) -> bool {
+        match self.state {
+            State::Done => true,
+            State::Length(left) => left <= limit,
+            _ => false,
+        }
+    }
+
+    pub(crate) fn into_reader(self) -> Reader<R> {
+        self.reader
+    }
+
     pub(crate) fn reader(&self) -> &Reader<R> {
         &self.reader
     }

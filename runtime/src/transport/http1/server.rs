@@ -96,32 +96,30 @@ pub(crate) async fn serve_connection<S: HttpService>(
         let mut lent = LentReader::Lent(returned);
         // The handler is dropped if the client hangs up before the response is written,
         // or when the drain deadline passes: the call then ends with the cut status.
-        let served = async {
-            let mut response = tokio::select! {
-                biased;
-                response = service.call(request) => response,
-                () = shutdown.closing() => shutdown::cut_response(),
-            };
-            // Decided once the call has answered: a drain that began while it ran
-            // closes the connection too, and the client learns it here.
-            let closing = !head.keep_alive || shutdown.is_draining();
-            if closing {
-                let close = HeaderValue::from_static("close");
-                response.headers_mut().insert(CONNECTION, close);
-            }
-            let buffer_limit =
-                (!head.accepts_trailers).then_some(limits.http1_max_buffered_response);
-            write_response(&mut writer, response, buffer_limit, &mut shutdown).await?;
-            io::Result::Ok(closing)
-        };
-        let closing = tokio::select! {
-            written = served => written?,
+        let mut response = tokio::select! {
+            biased;
+            response = service.call(request) => response,
+            () = shutdown.closing() => shutdown::cut_response(),
             () = lent.hang_up() => return Ok(()),
         };
+        // Decided before the head is written, so the client learns it there and does
+        // not send its next request into a connection that is closing: a drain that
+        // began while the call ran, or a body the handler gave up with more left than
+        // the server skips.
+        let closing = !head.keep_alive || shutdown.is_draining() || lent.body_unskippable();
+        if closing {
+            let close = HeaderValue::from_static("close");
+            response.headers_mut().insert(CONNECTION, close);
+        }
+        let buffer_limit = (!head.accepts_trailers).then_some(limits.http1_max_buffered_response);
+        tokio::select! {
+            written = write_response(&mut writer, response, buffer_limit, &mut shutdown) => written?,
+            () = lent.hang_up() => return Ok(()),
+        }
         // The reader comes back only if the handler read the body to its end.
-        reader = match lent.take().await {
-            Ok(reader) if !closing => reader,
-            Ok(_) | Err(None) => return writer.shutdown().await,
+        reader = match lent.take(closing).await {
+            Ok(reader) => reader,
+            Err(None) => return writer.shutdown().await,
             Err(Some(unread)) => return close_lingering(writer, unread).await,
         };
     }
@@ -163,15 +161,40 @@ impl LentReader {
         }
     }
 
+    /// Whether the handler has given the body up with more left than is skipped to keep
+    /// the connection (or broken): the connection then closes after the response.
+    fn body_unskippable(&mut self) -> bool {
+        if let LentReader::Lent(returned) = self {
+            match returned.try_recv() {
+                Ok(leftover) => *self = LentReader::Back(leftover),
+                Err(oneshot::error::TryRecvError::Empty) => return false,
+                Err(oneshot::error::TryRecvError::Closed) => *self = LentReader::Lost,
+            }
+        }
+        match self {
+            LentReader::Lent(_) => false,
+            LentReader::Back(leftover) => !leftover.fits_skip(MAX_SKIPPED_BODY),
+            LentReader::Lost => true,
+        }
+    }
+
     /// The reader, ready for the next request: once the body has given it back and what
-    /// it left unread has been skipped. `Err` when the connection must close, with the
-    /// reader if the client may still be sending the body.
-    async fn take(self) -> Result<Reader<ReadHalf<BoxedIo>>, Option<Reader<ReadHalf<BoxedIo>>>> {
+    /// it left unread has been skipped, unless the connection is `closing`. `Err` when
+    /// the connection must close, with the reader if the client may still be sending
+    /// the body.
+    async fn take(
+        self,
+        closing: bool,
+    ) -> Result<Reader<ReadHalf<BoxedIo>>, Option<Reader<ReadHalf<BoxedIo>>>> {
         let leftover = match self {
             LentReader::Lent(returned) => returned.await.map_err(|_| None)?,
             LentReader::Back(leftover) => leftover,
             LentReader::Lost => return Err(None),
         };
+        if closing {
+            let unread = !leftover.is_done();
+            return Err(unread.then(|| leftover.into_reader()));
+        }
         let skip = leftover.skip_rest(MAX_SKIPPED_BODY);
         tokio::time::timeout(SKIP_TIMEOUT, skip)
             .await
