@@ -544,7 +544,7 @@ pub(crate) fn status_response(status: Status) -> http::Response<Body> {
 }
 
 /// A non-gRPC HTTP error with a short text body.
-fn plain_response(status: StatusCode, text: &'static str) -> http::Response<Body> {
+pub(crate) fn plain_response(status: StatusCode, text: &'static str) -> http::Response<Body> {
     let mut response = http::Response::new(Body::full(
         Some(bytes::Bytes::from_static(text.as_bytes())),
         None,

@@ -7,14 +7,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::HeaderValue;
 use http::header::CONTENT_TYPE;
+use http::{HeaderValue, StatusCode};
 use tower_service::Service;
 
 use super::cors::{Cors, CorsCheck};
 use super::trace;
 use crate::boxed::{BoxError, BoxFuture};
-use crate::protocol::server_call::{status_response, unimplemented_response};
+use crate::protocol::server_call::{plain_response, status_response, unimplemented_response};
 use crate::protocol::wire::is_grpc_content_type;
 use crate::request::Peer;
 use crate::transport::body::Body;
@@ -23,6 +23,7 @@ use crate::transport::layered::{
     TowerService, into_body, ready_and_call, status_from_service_error,
 };
 use crate::transport::service::HttpService;
+use crate::transport::shutdown::{CUT_MESSAGE, cut_status};
 use crate::web::WebRequest;
 
 /// The future of a routed call.
@@ -275,7 +276,8 @@ impl HttpService for Router {
             match cors.cors.check(request.method(), request.headers()) {
                 CorsCheck::SameOrigin => allowed_origin = Some(Box::new((Arc::clone(cors), None))),
                 CorsCheck::Answer(response) => {
-                    return RoutedCall::new(Box::pin(std::future::ready(Ok(response))), None);
+                    let answered = Box::pin(std::future::ready(Ok(response)));
+                    return RoutedCall::new(answered, Speaks::Http, None);
                 }
                 CorsCheck::Allowed(origin) => {
                     allowed_origin = Some(Box::new((Arc::clone(cors), Some(origin))));
@@ -288,12 +290,47 @@ impl HttpService for Router {
         }
         // The body carries the peer to the handler: cheaper than an extension per call.
         request.body_mut().set_peer(self.peer.clone());
+        let speaks = Speaks::of(&request);
         let span = trace::call_span(&request, self.peer.addr());
         if span.is_disabled() {
-            return RoutedCall::new(self.routes.dispatch(request), allowed_origin);
+            return RoutedCall::new(self.routes.dispatch(request), speaks, allowed_origin);
         }
         let traced = trace::traced(span, self.routes.dispatch(request));
-        RoutedCall::new(traced, allowed_origin)
+        RoutedCall::new(traced, speaks, allowed_origin)
+    }
+
+    fn cut_response(call: &RoutedCall) -> http::Response<Body> {
+        let mut response = match call.speaks {
+            Speaks::Grpc => status_response(cut_status()),
+            Speaks::Web(web) => crate::web::server::status_answer(web, cut_status()),
+            Speaks::Http => plain_response(StatusCode::SERVICE_UNAVAILABLE, CUT_MESSAGE),
+        };
+        if let Some(answer) = &call.allowed_origin {
+            let (cors, origin) = &**answer;
+            cors.cors.decorate(response.headers_mut(), origin.clone());
+        }
+        response
+    }
+}
+
+/// The protocol a request speaks, for the answer of a call cut before it answers.
+#[derive(Debug, Clone, Copy)]
+enum Speaks {
+    Grpc,
+    Web(WebRequest),
+    /// Plain HTTP: a request for the fallback service, or a CORS preflight.
+    Http,
+}
+
+impl Speaks {
+    fn of(request: &http::Request<IncomingBody>) -> Speaks {
+        if is_grpc_content_type(request.headers().get(CONTENT_TYPE)) {
+            return Speaks::Grpc;
+        }
+        match WebRequest::detect(request.method(), request.headers()) {
+            Some(web) => Speaks::Web(web),
+            None => Speaks::Http,
+        }
     }
 }
 
@@ -329,6 +366,7 @@ fn names_service(services: &[&'static str], path: &str) -> bool {
 /// cross-origin call gets its CORS headers.
 pub(crate) struct RoutedCall {
     call: RouteFuture,
+    speaks: Speaks,
     /// With a CORS policy: the allowed origin of a cross-origin call, if it is one.
     /// Boxed: every call's future holds this, and few servers have a policy.
     allowed_origin: Option<Box<CorsAnswer>>,
@@ -338,9 +376,14 @@ pub(crate) struct RoutedCall {
 type CorsAnswer = (Arc<ServiceCors>, Option<HeaderValue>);
 
 impl RoutedCall {
-    fn new(call: RouteFuture, allowed_origin: Option<Box<CorsAnswer>>) -> RoutedCall {
+    fn new(
+        call: RouteFuture,
+        speaks: Speaks,
+        allowed_origin: Option<Box<CorsAnswer>>,
+    ) -> RoutedCall {
         RoutedCall {
             call,
+            speaks,
             allowed_origin,
         }
     }

@@ -18,6 +18,15 @@ use crate::status::Status;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct WithoutTrailers;
 
+/// A body that streams, and ends in its own way when the server cuts it short: gRPC-Web
+/// and Connect carry the status in a last frame, where HTTP trailers would not reach
+/// their clients.
+pub(crate) trait EndsItself: http_body::Body<Data = Bytes, Error = Status> + Send {
+    /// Ends the body with `trailers`, the status of its cut call: its next frames are its
+    /// last, and ready at once.
+    fn cut_short(self: Pin<&mut Self>, trailers: HeaderMap);
+}
+
 /// The body of an outgoing gRPC request or response.
 pub struct Body {
     kind: Kind,
@@ -31,6 +40,8 @@ enum Kind {
     },
     /// Messages encoded as a stream produces them.
     Streaming(Pin<Box<dyn http_body::Body<Data = Bytes, Error = Status> + Send>>),
+    /// A stream that ends itself when cut short.
+    EndsItself(Pin<Box<dyn EndsItself>>),
 }
 
 impl Body {
@@ -51,7 +62,7 @@ impl Body {
     pub(crate) fn take_full(&mut self) -> Option<(Option<Bytes>, Option<HeaderMap>)> {
         match &mut self.kind {
             Kind::Full { data, trailers } => Some((data.take(), trailers.take())),
-            Kind::Streaming(_) => None,
+            Kind::Streaming(_) | Kind::EndsItself(_) => None,
         }
     }
 
@@ -59,7 +70,7 @@ impl Body {
     pub(crate) fn try_clone(&self) -> Option<Body> {
         match &self.kind {
             Kind::Full { data, trailers } => Some(Body::full(data.clone(), trailers.clone())),
-            Kind::Streaming(_) => None,
+            Kind::Streaming(_) | Kind::EndsItself(_) => None,
         }
     }
 
@@ -70,6 +81,25 @@ impl Body {
     {
         Body {
             kind: Kind::Streaming(Box::pin(body)),
+        }
+    }
+
+    /// A body whose frames `body` produces, and which it ends itself when cut short.
+    pub(crate) fn ends_itself(body: impl EndsItself + 'static) -> Body {
+        Body {
+            kind: Kind::EndsItself(Box::pin(body)),
+        }
+    }
+
+    /// Cuts the body short with `trailers`, the status of its cut call. A body that ends
+    /// itself now yields its last frames; any other gives the trailers back, to end it.
+    pub(crate) fn cut_short(&mut self, trailers: HeaderMap) -> Option<HeaderMap> {
+        match &mut self.kind {
+            Kind::EndsItself(body) => {
+                body.as_mut().cut_short(trailers);
+                None
+            }
+            Kind::Full { .. } | Kind::Streaming(_) => Some(trailers),
         }
     }
 }
@@ -91,6 +121,7 @@ impl http_body::Body for Body {
                 Poll::Ready(frame.map(Ok))
             }
             Kind::Streaming(body) => body.as_mut().poll_frame(cx),
+            Kind::EndsItself(body) => body.as_mut().poll_frame(cx),
         }
     }
 
@@ -98,6 +129,7 @@ impl http_body::Body for Body {
         match &self.kind {
             Kind::Full { data, trailers } => data.is_none() && trailers.is_none(),
             Kind::Streaming(body) => body.is_end_stream(),
+            Kind::EndsItself(body) => body.is_end_stream(),
         }
     }
 
@@ -110,6 +142,7 @@ impl http_body::Body for Body {
             } => SizeHint::with_exact(data.as_ref().map_or(0, |data| data.len() as u64)),
             Kind::Full { .. } => SizeHint::default(),
             Kind::Streaming(body) => body.size_hint(),
+            Kind::EndsItself(body) => body.size_hint(),
         }
     }
 }
@@ -122,7 +155,7 @@ impl fmt::Debug for Body {
                 .field("data", data)
                 .field("trailers", trailers)
                 .finish(),
-            Kind::Streaming(_) => f.write_str("Body(streaming)"),
+            Kind::Streaming(_) | Kind::EndsItself(_) => f.write_str("Body(streaming)"),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::future::Future;
 
 use super::body::Body;
 use super::incoming::IncomingBody;
+use super::shutdown;
 
 /// Serves the requests of every connection; cloned once per connection.
 pub(crate) trait HttpService: Clone + Send + Sync + 'static {
@@ -14,6 +15,12 @@ pub(crate) trait HttpService: Clone + Send + Sync + 'static {
 
     /// Starts serving `request`.
     fn call(&self, request: http::Request<IncomingBody>) -> Self::Future;
+
+    /// The answer of `call` when the drain deadline cuts it before it answers, in the
+    /// protocol its request speaks: by default, gRPC's cut status, Trailers-Only.
+    fn cut_response(_call: &Self::Future) -> http::Response<Body> {
+        shutdown::cut_response()
+    }
 }
 
 /// Any function from request to response future serves: tests and fuzz targets use

@@ -19,8 +19,11 @@ pub(crate) const FINAL_STATUS_GRACE: Duration = Duration::from_secs(1);
 /// The status of a call still under way when the drain deadline passes: `UNAVAILABLE`,
 /// the code a client may retry elsewhere (as grpc-go's clients see a closing transport).
 pub(crate) fn cut_status() -> Status {
-    Status::unavailable("server shutting down: drain deadline passed")
+    Status::unavailable(CUT_MESSAGE)
 }
+
+/// Why a call still under way when the drain deadline passes was cut.
+pub(crate) const CUT_MESSAGE: &str = "server shutting down: drain deadline passed";
 
 /// [`cut_status`] as the trailers of a response already started.
 pub(crate) fn cut_trailers() -> HeaderMap {

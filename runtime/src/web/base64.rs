@@ -7,9 +7,11 @@ use std::task::{Context, Poll, ready};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::{Bytes, BytesMut};
+use http::HeaderMap;
 use http_body::{Body as HttpBody, Frame};
 
 use crate::status::Status;
+use crate::transport::body::EndsItself;
 
 pin_project_lite::pin_project! {
     /// Writes the data of `inner` in base64, carrying the bytes that do not fill a group
@@ -76,6 +78,13 @@ impl<B: HttpBody<Data = Bytes, Error = Status>> HttpBody for Base64Encode<B> {
                 }
             }
         }
+    }
+}
+
+impl<B: EndsItself> EndsItself for Base64Encode<B> {
+    fn cut_short(self: Pin<&mut Self>, trailers: HeaderMap) {
+        // The inner body's last frame follows what is carried, then the carry is flushed.
+        self.project().inner.cut_short(trailers);
     }
 }
 

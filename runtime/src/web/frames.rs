@@ -10,6 +10,7 @@ use http_body::{Body as HttpBody, Frame};
 
 use crate::codec::{DEFAULT_MAX_RECEIVE_SIZE, Encoding};
 use crate::status::Status;
+use crate::transport::body::EndsItself;
 use crate::transport::sent::OnSent;
 
 /// Size of a frame header: flags and length.
@@ -100,6 +101,13 @@ impl<B: HttpBody<Data = Bytes, Error = Status>> HttpBody for TrailersAsFrame<B> 
 
     fn is_end_stream(&self) -> bool {
         self.done
+    }
+}
+
+impl<B: HttpBody<Data = Bytes, Error = Status> + Send> EndsItself for TrailersAsFrame<B> {
+    fn cut_short(self: Pin<&mut Self>, trailers: HeaderMap) {
+        // The inner body's data is whole frames: the last frame follows the one sent.
+        *self.project().pending = Some(trailers);
     }
 }
 

@@ -43,7 +43,7 @@ where
     let (web, grpc) = match to_grpc(web, request, max_receive).await {
         Ok(translated) => translated,
         Err(Refusal::UnsupportedMediaType) => return unsupported_media_type(),
-        Err(Refusal::Status(status)) => return from_grpc(web, status_response(status)).await,
+        Err(Refusal::Status(status)) => return status_answer(web, status),
     };
     from_grpc(web, call(grpc).await).await
 }
@@ -199,6 +199,44 @@ fn unsupported_media_type() -> http::Response<Body> {
     response
 }
 
+/// How a web request's answer is written.
+enum Answer {
+    /// Whole, as one message or a JSON error: a Connect unary call's, in `Format`.
+    Unary(Format),
+    /// Messages as they come, then the status in a last frame.
+    Stream(StreamAnswer),
+}
+
+/// The streamed answers of the web protocols.
+enum StreamAnswer {
+    GrpcWeb { text: bool, format: Format },
+    Connect { format: Format },
+}
+
+impl Answer {
+    /// How the answer to `web` is written, given the head of the services' response.
+    fn of(web: WebRequest, parts: &http::response::Parts) -> Answer {
+        match web {
+            WebRequest::GrpcWeb { text, format } => {
+                Answer::Stream(StreamAnswer::GrpcWeb { text, format })
+            }
+            // No such method: Connect answers it as a unary error, in JSON.
+            WebRequest::ConnectStream { .. }
+                if parts.extensions.get::<UnknownMethod>().is_some() =>
+            {
+                Answer::Unary(Format::Json)
+            }
+            WebRequest::ConnectStream { format } => {
+                Answer::Stream(StreamAnswer::Connect { format })
+            }
+            WebRequest::ConnectUnary { format, .. } => Answer::Unary(match format {
+                ConnectFormat::Known(format) => format,
+                ConnectFormat::Unknown => Format::Proto,
+            }),
+        }
+    }
+}
+
 /// Writes the services' gRPC response in the request's protocol. A response that is not
 /// gRPC (a plain HTTP refusal) goes as it is.
 async fn from_grpc(web: WebRequest, response: http::Response<Body>) -> http::Response<Body> {
@@ -208,8 +246,42 @@ async fn from_grpc(web: WebRequest, response: http::Response<Body>) -> http::Res
     let (mut parts, body) = response.into_parts();
     // A Trailers-Only response's headers are its trailers.
     let trailers_only = parts.headers.contains_key(crate::status::GRPC_STATUS);
-    let mut response = match web {
-        WebRequest::GrpcWeb { text, format } => {
+    match Answer::of(web, &parts) {
+        Answer::Unary(format) => {
+            let (data, trailers) = match trailers_only {
+                true => (Bytes::new(), std::mem::take(&mut parts.headers)),
+                false => read_answer(body).await,
+            };
+            unary_response(format, parts, data, trailers)
+        }
+        Answer::Stream(answer) => stream_response(answer, parts, body, trailers_only),
+    }
+}
+
+/// `status` as the answer to `web`, in its protocol: what a call cut before it answered
+/// gets.
+pub(crate) fn status_answer(web: WebRequest, status: Status) -> http::Response<Body> {
+    let (mut parts, body) = status_response(status).into_parts();
+    match Answer::of(web, &parts) {
+        Answer::Unary(format) => {
+            let trailers = std::mem::take(&mut parts.headers);
+            unary_response(format, parts, Bytes::new(), trailers)
+        }
+        Answer::Stream(answer) => stream_response(answer, parts, body, true),
+    }
+}
+
+/// A gRPC-Web or Connect stream's answer: the messages as they come, then the trailers
+/// (or, when `trailers_only`, the headers) as a last frame. gRPC-Web's Trailers-Only
+/// answer keeps the status in its headers.
+fn stream_response(
+    answer: StreamAnswer,
+    mut parts: http::response::Parts,
+    body: Body,
+    trailers_only: bool,
+) -> http::Response<Body> {
+    let body = match answer {
+        StreamAnswer::GrpcWeb { text, format } => {
             parts
                 .headers
                 .insert(CONTENT_TYPE, grpc_web::content_type(text, format));
@@ -218,16 +290,12 @@ async fn from_grpc(web: WebRequest, response: http::Response<Body>) -> http::Res
             }
             let on_sent = OnSent::take(&mut parts.extensions);
             let body = TrailersAsFrame::new(body, trailer_frame, None, on_sent);
-            let body = match text {
-                true => Body::streaming(Base64Encode::new(body)),
-                false => Body::streaming(body),
-            };
-            http::Response::from_parts(parts, body)
+            match text {
+                true => Body::ends_itself(Base64Encode::new(body)),
+                false => Body::ends_itself(body),
+            }
         }
-        WebRequest::ConnectStream { .. } if parts.extensions.get::<UnknownMethod>().is_some() => {
-            return unary_response(Format::Json, parts, body, trailers_only).await;
-        }
-        WebRequest::ConnectStream { format } => {
+        StreamAnswer::Connect { format } => {
             let on_sent = OnSent::take(&mut parts.extensions);
             let pending = trailers_only.then(|| std::mem::take(&mut parts.headers));
             rename(&mut parts.headers, GRPC_ENCODING, connect::CONTENT_ENCODING);
@@ -238,45 +306,40 @@ async fn from_grpc(web: WebRequest, response: http::Response<Body>) -> http::Res
             );
             let headers = &mut parts.headers;
             headers.insert(CONTENT_TYPE, connect::stream_content_type(format));
-            let body = TrailersAsFrame::new(body, end_stream_frame, pending, on_sent);
-            http::Response::from_parts(parts, Body::streaming(body))
-        }
-        WebRequest::ConnectUnary { format, .. } => {
-            let format = match format {
-                ConnectFormat::Known(format) => format,
-                ConnectFormat::Unknown => Format::Proto,
-            };
-            return unary_response(format, parts, body, trailers_only).await;
+            Body::ends_itself(TrailersAsFrame::new(
+                body,
+                end_stream_frame,
+                pending,
+                on_sent,
+            ))
         }
     };
-    response.extensions_mut().insert(WithoutTrailers);
-    response
+    parts.extensions.insert(WithoutTrailers);
+    http::Response::from_parts(parts, body)
 }
 
-/// A Connect unary response: the message as the body, the trailers as `trailer-`
-/// headers; or an error as JSON, with the HTTP status of its code.
-async fn unary_response(
+/// A gRPC response's data and trailers, read whole; a body that fails ends with its
+/// status.
+async fn read_answer(body: Body) -> (Bytes, HeaderMap) {
+    match body.collect().await {
+        Ok(collected) => {
+            let trailers = collected.trailers().cloned().unwrap_or_default();
+            (collected.to_bytes(), trailers)
+        }
+        Err(status) => (Bytes::new(), status.to_header_map()),
+    }
+}
+
+/// A Connect unary response made of a gRPC response's `data` and `trailers`: the
+/// message as the body, the trailers as `trailer-` headers; or an error as JSON, with
+/// the HTTP status of its code.
+fn unary_response(
     format: Format,
     mut parts: http::response::Parts,
-    body: Body,
-    trailers_only: bool,
+    data: Bytes,
+    trailers: HeaderMap,
 ) -> http::Response<Body> {
     let on_sent = OnSent::take(&mut parts.extensions);
-    let (data, trailers) = if trailers_only {
-        (Bytes::new(), std::mem::take(&mut parts.headers))
-    } else {
-        match body.collect().await {
-            Ok(collected) => {
-                let trailers = collected.trailers().cloned().unwrap_or_default();
-                (collected.to_bytes(), trailers)
-            }
-            Err(status) => {
-                let mut trailers = HeaderMap::new();
-                status.write_to(&mut trailers);
-                (Bytes::new(), trailers)
-            }
-        }
-    };
     if let Some(on_sent) = on_sent {
         on_sent.sent(&trailers);
     }

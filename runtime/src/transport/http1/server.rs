@@ -96,11 +96,15 @@ pub(crate) async fn serve_connection<S: HttpService>(
         let mut lent = LentReader::Lent(returned);
         // The handler is dropped if the client hangs up before the response is written,
         // or when the drain deadline passes: the call then ends with the cut status.
-        let mut response = tokio::select! {
-            biased;
-            response = service.call(request) => response,
-            () = shutdown.closing() => shutdown::cut_response(),
-            () = lent.hang_up() => return Ok(()),
+        let mut response = {
+            let mut call = std::pin::pin!(service.call(request));
+            let answered = tokio::select! {
+                biased;
+                response = &mut call => Some(response),
+                () = shutdown.closing() => None,
+                () = lent.hang_up() => return Ok(()),
+            };
+            answered.unwrap_or_else(|| S::cut_response(&call))
         };
         // Decided before the head is written, so the client learns it there and does
         // not send its next request into a connection that is closing: a drain that
@@ -445,25 +449,31 @@ async fn write_response<W: AsyncWrite + Unpin>(
 }
 
 /// Writes a body in chunks, then the trailers that end it, which it returns: the body's,
-/// or the cut status's if the drain deadline passes first.
+/// or the cut status's if the drain deadline passes first (unless the body ends itself).
 async fn write_chunks<W: AsyncWrite + Unpin>(
     writer: &mut W,
     mut body: Body,
     shutdown: &mut Shutdown,
 ) -> io::Result<HeaderMap> {
+    let mut cut = false;
     loop {
         // Frames that are ready go out in one write; the writer is flushed only when the
         // body has to wait, so a unary response costs one write, and a stream's messages
         // still leave as soon as they are produced.
         let frame = match poll_now(&mut body) {
             Some(frame) => frame,
+            None if cut => body.frame().await,
             None => {
                 writer.flush().await?;
                 tokio::select! {
                     biased;
                     frame = body.frame() => frame,
                     () = shutdown.closing() => {
-                        return write_last_chunk(writer, shutdown::cut_trailers()).await;
+                        cut = true;
+                        match body.cut_short(shutdown::cut_trailers()) {
+                            Some(trailers) => return write_last_chunk(writer, trailers).await,
+                            None => continue,
+                        }
                     }
                 }
             }

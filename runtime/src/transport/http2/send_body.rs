@@ -63,8 +63,9 @@ pub(super) async fn pump(body: Body, stream: SendStream<Bytes>) {
     pump_until(body, stream, std::future::pending(), None).await;
 }
 
-/// Like [`pump`], but if `cut` completes first, the body is dropped and the stream ends
-/// with the trailers `cut` gives instead. The trailers sent go to `on_sent`.
+/// Like [`pump`], but if `cut` completes first, the body is cut short with the trailers
+/// `cut` gives: one that ends itself goes on with its last frames; any other is dropped,
+/// and the stream ends with those trailers. The trailers sent go to `on_sent`.
 pub(super) async fn pump_until(
     mut body: Body,
     mut stream: SendStream<Bytes>,
@@ -72,9 +73,16 @@ pub(super) async fn pump_until(
     mut on_sent: Option<OnSent>,
 ) {
     let mut cut = pin!(cut);
+    let mut was_cut = false;
     let result = poll_fn(|cx| {
-        if let Poll::Ready(trailers) = cut.as_mut().poll(cx) {
-            return Poll::Ready(send_trailers(&mut stream, trailers, &mut on_sent));
+        if !was_cut {
+            if let Poll::Ready(trailers) = cut.as_mut().poll(cx) {
+                was_cut = true;
+                // A body that ends itself goes on with its last frames.
+                if let Some(trailers) = body.cut_short(trailers) {
+                    return Poll::Ready(send_trailers(&mut stream, trailers, &mut on_sent));
+                }
+            }
         }
         poll_pump(Pin::new(&mut body), &mut stream, &mut on_sent, cx)
     })

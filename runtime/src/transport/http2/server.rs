@@ -173,6 +173,7 @@ fn start_stream<S: HttpService>(
     let request = request.map(|body| IncomingBody::http2(RecvBody::new(body)));
     drop(tokio::spawn(serve_stream(
         service.call(request),
+        S::cut_response,
         respond,
         shutdown.clone(),
         guard,
@@ -181,14 +182,15 @@ fn start_stream<S: HttpService>(
 
 /// Runs one stream's call and sends its response. A client that resets the stream first
 /// abandons the call: its future is dropped. So does the drain deadline, and the stream
-/// then ends with [`cut_response`](shutdown::cut_response) or, once its response has
-/// started, [`cut_trailers`](shutdown::cut_trailers).
+/// then ends with `cut_response`'s answer or, once its response has started, with the
+/// body [cut short](Body::cut_short) by [`cut_trailers`](shutdown::cut_trailers).
 ///
 /// This future is what each stream's task holds, and tokio copies it in and out of the
 /// task: it keeps only the call's (boxed) future, the stream's handle and the
 /// shutdown's, and a response that streams is sent from a boxed future of its own.
 async fn serve_stream<F>(
     call: F,
+    cut_response: fn(&F) -> http::Response<Body>,
     mut respond: SendResponse<Bytes>,
     mut shutdown: Shutdown,
     _guard: impl Send,
@@ -196,7 +198,8 @@ async fn serve_stream<F>(
     F: Future<Output = http::Response<Body>>,
 {
     let mut closing = pin!(shutdown.closing());
-    let Some(response) = call_or_reset(call, &mut respond, closing.as_mut()).await else {
+    let answer = call_or_reset(call, cut_response, &mut respond, closing.as_mut());
+    let Some(response) = answer.await else {
         return;
     };
     match start_response(response, &mut respond) {
@@ -212,10 +215,11 @@ async fn serve_stream<F>(
     }
 }
 
-/// The call's response, or the drain deadline's if `closing` completes first; `None`
-/// if the client resets the stream first.
+/// The call's response, or `cut_response`'s if `closing` completes first; `None` if the
+/// client resets the stream first.
 async fn call_or_reset<F>(
     call: F,
+    cut_response: fn(&F) -> http::Response<Body>,
     respond: &mut SendResponse<Bytes>,
     mut closing: Pin<&mut impl Future<Output = ()>>,
 ) -> Option<http::Response<Body>>
@@ -228,7 +232,7 @@ where
             return Poll::Ready(Some(response));
         }
         if closing.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Some(shutdown::cut_response()));
+            return Poll::Ready(Some(cut_response(&call)));
         }
         respond.poll_reset(cx).map(|_| None)
     })
