@@ -94,6 +94,41 @@ codes! {
     Unauthenticated = 16, unauthenticated, "The request does not have valid authentication credentials";
 }
 
+/// Connect's names of the codes, by code number.
+const CONNECT_NAMES: [&str; 17] = [
+    "ok",
+    "canceled",
+    "unknown",
+    "invalid_argument",
+    "deadline_exceeded",
+    "not_found",
+    "already_exists",
+    "permission_denied",
+    "resource_exhausted",
+    "failed_precondition",
+    "aborted",
+    "out_of_range",
+    "unimplemented",
+    "internal",
+    "unavailable",
+    "data_loss",
+    "unauthenticated",
+];
+
+impl Code {
+    /// The code's name in the Connect protocol (its JSON errors' `code`), which
+    /// OpenTelemetry's `rpc.connect_rpc.error_code` uses too.
+    pub(crate) fn connect_name(self) -> &'static str {
+        CONNECT_NAMES[self as usize]
+    }
+
+    /// The code a Connect name stands for.
+    pub(crate) fn from_connect_name(name: &str) -> Option<Code> {
+        let number = CONNECT_NAMES.iter().position(|known| *known == name)?;
+        Some(Code::from_i32(i32::try_from(number).ok()?))
+    }
+}
+
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.description())

@@ -254,7 +254,7 @@ async fn requests_for_the_fallback_service_have_no_grpc_span() {
 }
 
 #[tokio::test]
-async fn grpc_web_and_connect_calls_have_the_span_of_the_grpc_call_they_stand_for() {
+async fn grpc_web_and_connect_calls_have_spans_in_their_rpc_system() {
     use rsrpc::Channel;
     use rsrpc::client::Protocol;
     use rsrpc_tests::e2e::echo_client::EchoClient;
@@ -280,7 +280,18 @@ async fn grpc_web_and_connect_calls_have_the_span_of_the_grpc_call_they_stand_fo
             .into_inner();
         while let Ok(Some(_)) = stream.message().await {}
         let server_span = capture.closed("grpc.server").await;
-        assert_call(&server_span, "ServerStream", Code::NotFound);
+        let client_span = capture.closed("grpc.client").await;
+        for span in [&server_span, &client_span] {
+            match protocol {
+                Protocol::Connect => {
+                    // OpenTelemetry's Connect attributes: the code by its Connect name.
+                    assert_eq!(span["rpc.system"], "connect_rpc", "{span:?}");
+                    assert_eq!(span["rpc.connect_rpc.error_code"], "not_found", "{span:?}");
+                    assert!(!span.contains_key("rpc.grpc.status_code"), "{span:?}");
+                }
+                _ => assert_call(span, "ServerStream", Code::NotFound),
+            }
+        }
         assert_eq!(
             server_span["network.peer.address"], "127.0.0.1",
             "{protocol:?}"

@@ -26,6 +26,7 @@ use crate::codec::Format;
 use crate::interceptor::Interceptors;
 use crate::protocol::client_call::CallShape;
 use crate::protocol::retry::Retries;
+use crate::protocol::trace::RpcSystem;
 use crate::status::Status;
 use crate::transport::body::Body;
 use crate::transport::error::SendError;
@@ -83,6 +84,11 @@ impl Channel {
     /// The authority every call names.
     pub(crate) fn authority(&self) -> &http::uri::Authority {
         &self.shared.authority
+    }
+
+    /// The RPC system its calls' spans name, by the protocol it speaks.
+    pub(crate) fn rpc_system(&self) -> RpcSystem {
+        self.shared.web.protocol.rpc_system()
     }
 
     /// The channel's connectivity state. Reading it does not start a connection.

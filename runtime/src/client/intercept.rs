@@ -16,7 +16,7 @@ use crate::status::Status;
 /// interceptors, or a subscriber that wants the span. `None` in the common case, found
 /// without building any future, so that unwatched calls pay one check of each.
 pub(super) fn watcher(channel: &Channel, path: &'static str) -> Option<Span> {
-    let span = client_span(path, channel.authority());
+    let span = client_span(path, channel.authority(), channel.rpc_system());
     if channel.interceptors().is_empty() && span.is_disabled() {
         return None;
     }
@@ -33,13 +33,14 @@ pub(super) async fn start_watching<T>(
     span: Span,
 ) -> Result<(Request<T>, OnFinish), Status> {
     let started = Instant::now();
+    let system = channel.rpc_system();
     let (head, message) = request.split();
     let method = GrpcMethod::new(PathAndQuery::from_static(path));
     let mut intercepted = channel.interceptors().start(method);
     let head = intercepted.run(head).await;
     let on_finish = OnFinish::new(move |status| {
         intercepted.finish(status);
-        record_end(&span, status, started, false);
+        record_end(&span, system, status, started, false);
     });
     match head {
         Ok(head) => Ok((head.map(|()| message), on_finish)),

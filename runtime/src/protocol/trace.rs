@@ -8,9 +8,10 @@
 //! | --- | --- |
 //! | `otel.name` | `package.Service/Method` |
 //! | `otel.kind` | `server` or `client` |
-//! | `rpc.system` | `grpc` |
+//! | `rpc.system` | `grpc` (gRPC and gRPC-Web), `connect_rpc` (Connect) |
 //! | `rpc.service`, `rpc.method` | `package.Service`, `Method` |
-//! | `rpc.grpc.status_code` | the final code, as a number |
+//! | `rpc.grpc.status_code` | a gRPC call's final code, as a number |
+//! | `rpc.connect_rpc.error_code` | a failed Connect call's code, by its Connect name |
 //! | `otel.status_code` | `ERROR` when the code is an error for this side, as OpenTelemetry defines it |
 //! | `network.peer.address`, `network.peer.port` | the client's address (server spans) |
 //! | `server.address`, `server.port` | the target's host and port (client spans) |
@@ -28,17 +29,37 @@ use tracing::field::Empty;
 use crate::interceptor::split_path;
 use crate::status::{Code, Status};
 
-/// The span of a call served for the client at `peer`, on `path`.
-pub(crate) fn server_span(path: &str, peer: Option<SocketAddr>) -> Span {
+/// The RPC system a call's span names: OpenTelemetry's `rpc.system`, which decides how
+/// the span reports the call's code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RpcSystem {
+    /// gRPC, and gRPC-Web.
+    Grpc,
+    /// The Connect protocol.
+    ConnectRpc,
+}
+
+impl RpcSystem {
+    fn name(self) -> &'static str {
+        match self {
+            RpcSystem::Grpc => "grpc",
+            RpcSystem::ConnectRpc => "connect_rpc",
+        }
+    }
+}
+
+/// The span of a call in `system` served for the client at `peer`, on `path`.
+pub(crate) fn server_span(path: &str, peer: Option<SocketAddr>, system: RpcSystem) -> Span {
     let span = tracing::info_span!(
         target: "rsrpc::server",
         "grpc.server",
         otel.name = path.trim_start_matches('/'),
         otel.kind = "server",
-        rpc.system = "grpc",
+        rpc.system = system.name(),
         rpc.service = service_of(path),
         rpc.method = method_of(path),
         rpc.grpc.status_code = Empty,
+        rpc.connect_rpc.error_code = Empty,
         otel.status_code = Empty,
         network.peer.address = Empty,
         network.peer.port = Empty,
@@ -51,17 +72,18 @@ pub(crate) fn server_span(path: &str, peer: Option<SocketAddr>) -> Span {
     span
 }
 
-/// The span of a call made to `authority`, on `path`.
-pub(crate) fn client_span(path: &str, authority: &http::uri::Authority) -> Span {
+/// The span of a call in `system` made to `authority`, on `path`.
+pub(crate) fn client_span(path: &str, authority: &http::uri::Authority, system: RpcSystem) -> Span {
     tracing::info_span!(
         target: "rsrpc::client",
         "grpc.client",
         otel.name = path.trim_start_matches('/'),
         otel.kind = "client",
-        rpc.system = "grpc",
+        rpc.system = system.name(),
         rpc.service = service_of(path),
         rpc.method = method_of(path),
         rpc.grpc.status_code = Empty,
+        rpc.connect_rpc.error_code = Empty,
         otel.status_code = Empty,
         server.address = authority.host(),
         server.port = authority.port_u16(),
@@ -69,9 +91,23 @@ pub(crate) fn client_span(path: &str, authority: &http::uri::Authority) -> Span 
     )
 }
 
-/// Records how a call ended on `span`, started at `started`.
-pub(crate) fn record_end(span: &Span, status: &Status, started: Instant, server: bool) {
-    span.record("rpc.grpc.status_code", status.code() as i32);
+/// Records how a call in `system` ended on `span`, started at `started`.
+pub(crate) fn record_end(
+    span: &Span,
+    system: RpcSystem,
+    status: &Status,
+    started: Instant,
+    server: bool,
+) {
+    match system {
+        RpcSystem::Grpc => {
+            span.record("rpc.grpc.status_code", status.code() as i32);
+        }
+        RpcSystem::ConnectRpc if status.code() != Code::Ok => {
+            span.record("rpc.connect_rpc.error_code", status.code().connect_name());
+        }
+        RpcSystem::ConnectRpc => {}
+    }
     if is_error(status.code(), server) {
         span.record("otel.status_code", "ERROR");
     }

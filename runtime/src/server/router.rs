@@ -15,6 +15,7 @@ use super::cors::{Cors, CorsCheck};
 use super::trace;
 use crate::boxed::{BoxError, BoxFuture};
 use crate::protocol::server_call::{plain_response, status_response, unimplemented_response};
+use crate::protocol::trace::RpcSystem;
 use crate::protocol::wire::is_grpc_content_type;
 use crate::request::Peer;
 use crate::transport::body::Body;
@@ -154,14 +155,18 @@ impl RouteTable {
     ) -> RouteFuture {
         let table = Arc::clone(self);
         Box::pin(async move {
-            let call = |grpc| table.call_grpc(grpc);
+            let call = |grpc| table.call_grpc(grpc, web.rpc_system());
             Ok(crate::web::server::serve(web, request, table.max_receive, call).await)
         })
     }
 
-    /// Serves a gRPC request made from a web one, in its span.
-    async fn call_grpc(&self, request: http::Request<IncomingBody>) -> http::Response<Body> {
-        let span = trace::call_span(&request, request.body().remote_addr());
+    /// Serves a gRPC request made from a web one in `system`, in its span.
+    async fn call_grpc(
+        &self,
+        request: http::Request<IncomingBody>,
+        system: RpcSystem,
+    ) -> http::Response<Body> {
+        let span = trace::call_span(&request, request.body().remote_addr(), system);
         let call = match self.find(request.uri().path()) {
             Some(route) => route(request),
             None => {
@@ -171,7 +176,7 @@ impl RouteTable {
         };
         let served = match span.is_disabled() {
             true => call.await,
-            false => trace::traced(span, call).await,
+            false => trace::traced(span, system, call).await,
         };
         match served {
             Ok(response) => response,
@@ -291,11 +296,11 @@ impl HttpService for Router {
         // The body carries the peer to the handler: cheaper than an extension per call.
         request.body_mut().set_peer(self.peer.clone());
         let speaks = Speaks::of(&request);
-        let span = trace::call_span(&request, self.peer.addr());
+        let span = trace::call_span(&request, self.peer.addr(), RpcSystem::Grpc);
         if span.is_disabled() {
             return RoutedCall::new(self.routes.dispatch(request), speaks, allowed_origin);
         }
-        let traced = trace::traced(span, self.routes.dispatch(request));
+        let traced = trace::traced(span, RpcSystem::Grpc, self.routes.dispatch(request));
         RoutedCall::new(traced, speaks, allowed_origin)
     }
 

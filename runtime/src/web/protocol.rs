@@ -4,6 +4,7 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderMap, Method};
 
 use crate::codec::Format;
+use crate::protocol::trace::RpcSystem;
 use crate::protocol::wire::media_subtype;
 
 /// The protocol a channel speaks to its servers. A server speaks all of them on one
@@ -35,7 +36,27 @@ pub(crate) enum WebRequest {
     ConnectStream { format: Format },
 }
 
+impl Protocol {
+    /// The RPC system its calls' spans name.
+    pub(crate) fn rpc_system(self) -> RpcSystem {
+        match self {
+            Protocol::Connect => RpcSystem::ConnectRpc,
+            Protocol::Grpc | Protocol::GrpcWeb | Protocol::GrpcWebText => RpcSystem::Grpc,
+        }
+    }
+}
+
 impl WebRequest {
+    /// The RPC system its call's span names.
+    pub(crate) fn rpc_system(self) -> RpcSystem {
+        match self {
+            WebRequest::GrpcWeb { .. } => RpcSystem::Grpc,
+            WebRequest::ConnectUnary { .. } | WebRequest::ConnectStream { .. } => {
+                RpcSystem::ConnectRpc
+            }
+        }
+    }
+
     /// Whether only a gRPC-Web or Connect client sends such a request: a Connect unary
     /// call looks like any JSON POST or GET, which a fallback service may be for.
     pub(crate) fn is_unambiguous(self) -> bool {

@@ -13,36 +13,6 @@ use crate::metadata::MetadataMap;
 use crate::status::{Code, Status};
 use crate::web::frames::{MAX_TRAILER_ENTRIES, frame};
 
-/// Connect's names of the codes, by code number.
-const CODE_NAMES: [&str; 17] = [
-    "ok",
-    "canceled",
-    "unknown",
-    "invalid_argument",
-    "deadline_exceeded",
-    "not_found",
-    "already_exists",
-    "permission_denied",
-    "resource_exhausted",
-    "failed_precondition",
-    "aborted",
-    "out_of_range",
-    "unimplemented",
-    "internal",
-    "unavailable",
-    "data_loss",
-    "unauthenticated",
-];
-
-fn code_name(code: Code) -> &'static str {
-    CODE_NAMES.get(code as usize).copied().unwrap_or("unknown")
-}
-
-fn code_from_name(name: &str) -> Option<Code> {
-    let number = CODE_NAMES.iter().position(|known| *known == name)?;
-    Some(Code::from_i32(i32::try_from(number).ok()?))
-}
-
 /// The HTTP status a unary error response has.
 pub(in crate::web) fn http_status(code: Code) -> StatusCode {
     match code {
@@ -99,7 +69,7 @@ struct Any {
 /// The JSON form of an error.
 pub(in crate::web) fn error_json(status: &Status) -> Value {
     let mut error = Map::new();
-    error.insert("code".into(), code_name(status.code()).into());
+    error.insert("code".into(), status.code().connect_name().into());
     if !status.message().is_empty() {
         error.insert("message".into(), status.message().into());
     }
@@ -128,7 +98,7 @@ pub(in crate::web) fn status_from_json(error: &Value, code_otherwise: Code) -> O
     let code = error
         .get("code")
         .and_then(Value::as_str)
-        .and_then(code_from_name)
+        .and_then(Code::from_connect_name)
         .unwrap_or(code_otherwise);
     let message = error
         .get("message")
@@ -263,11 +233,11 @@ mod tests {
     fn every_code_has_a_name_and_an_http_status() {
         for number in 1..=16 {
             let code = Code::from_i32(number);
-            assert_eq!(code_from_name(code_name(code)), Some(code));
+            assert_eq!(Code::from_connect_name(code.connect_name()), Some(code));
             assert_ne!(http_status(code), StatusCode::OK);
         }
         assert_eq!(http_status(Code::Cancelled).as_u16(), 499);
-        assert_eq!(code_name(Code::Cancelled), "canceled");
+        assert_eq!(Code::Cancelled.connect_name(), "canceled");
     }
 
     #[test]
