@@ -21,6 +21,8 @@ pin_project_lite::pin_project! {
         inner: B,
         // At most two bytes waiting for a full group.
         carry: BytesMut,
+        // Trailers held back while the carry goes out.
+        trailers: Option<HeaderMap>,
         ended: bool,
     }
 }
@@ -30,6 +32,7 @@ impl<B> Base64Encode<B> {
         Base64Encode {
             inner,
             carry: BytesMut::new(),
+            trailers: None,
             ended: false,
         }
     }
@@ -45,6 +48,9 @@ impl<B: HttpBody<Data = Bytes, Error = Status>> HttpBody for Base64Encode<B> {
     ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
         let mut this = self.project();
         loop {
+            if let Some(trailers) = this.trailers.take() {
+                return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
+            }
             if *this.ended {
                 return Poll::Ready(None);
             }
@@ -64,6 +70,7 @@ impl<B: HttpBody<Data = Bytes, Error = Status>> HttpBody for Base64Encode<B> {
                         if this.carry.is_empty() {
                             return Poll::Ready(Some(Ok(trailers)));
                         }
+                        *this.trailers = trailers.into_trailers().ok();
                         let rest = this.carry.split();
                         return Poll::Ready(Some(Ok(Frame::data(encode(&rest)))));
                     }
@@ -192,6 +199,20 @@ mod tests {
     async fn encodes_chunks_into_one_base64_text() {
         let encoded = collect(Base64Encode::new(body_of(&[b"a", b"bcd", b"", b"e"]))).await;
         assert_eq!(encoded, STANDARD.encode(b"abcde").as_bytes());
+    }
+
+    #[tokio::test]
+    async fn trailers_follow_the_last_partial_group() {
+        let mut trailers = HeaderMap::new();
+        trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+        let frames = vec![
+            Ok::<_, Status>(Frame::data(Bytes::from_static(b"abcd"))),
+            Ok(Frame::trailers(trailers.clone())),
+        ];
+        let body = Base64Encode::new(StreamBody::new(tokio_stream::iter(frames)));
+        let collected = body.collect().await.unwrap();
+        assert_eq!(collected.trailers(), Some(&trailers));
+        assert_eq!(collected.to_bytes(), STANDARD.encode(b"abcd").as_bytes());
     }
 
     #[tokio::test]
