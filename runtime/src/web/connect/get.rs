@@ -83,27 +83,32 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// The query of a GET request for `message` in `format`, compressed with `compression`.
-/// JSON goes as it is, anything compressed or binary in unpadded base64url.
+/// JSON goes as it is, anything compressed or binary in unpadded base64url. The
+/// parameters go in the order the protocol recommends (`connect`, `base64`,
+/// `compression`, `encoding`, `message`), so that equal calls make equal URLs for caches.
 pub(in crate::web) fn write_query(
     format: Format,
     compression: Option<&str>,
     message: &[u8],
 ) -> String {
-    let mut query = format!("connect=v1&encoding={}", format.name());
-    let plain_json = format == Format::Json && compression.is_none();
-    match std::str::from_utf8(message) {
-        Ok(text) if plain_json => {
-            query.push_str("&message=");
-            query.extend(utf8_percent_encode(text, QUERY_VALUE));
-        }
-        _ => {
-            query.push_str("&base64=1&message=");
-            query.push_str(&URL_SAFE_NO_PAD.encode(message));
-        }
+    let mut query = String::from("connect=v1");
+    let plain_json = match std::str::from_utf8(message) {
+        Ok(text) if format == Format::Json && compression.is_none() => Some(text),
+        _ => None,
+    };
+    if plain_json.is_none() {
+        query.push_str("&base64=1");
     }
     if let Some(compression) = compression {
         query.push_str("&compression=");
         query.extend(utf8_percent_encode(compression, QUERY_VALUE));
+    }
+    query.push_str("&encoding=");
+    query.push_str(format.name());
+    query.push_str("&message=");
+    match plain_json {
+        Some(text) => query.extend(utf8_percent_encode(text, QUERY_VALUE)),
+        None => query.push_str(&URL_SAFE_NO_PAD.encode(message)),
     }
     query
 }
@@ -120,6 +125,16 @@ mod tests {
             (Format::Json, Some("gzip"), &b"\x1f\x8b"[..]),
         ] {
             let query = write_query(format, compression, message);
+            let names: Vec<&str> = query
+                .split('&')
+                .filter_map(|pair| pair.split('=').next())
+                .collect();
+            let recommended = ["connect", "base64", "compression", "encoding", "message"];
+            let in_order: Vec<&str> = recommended
+                .into_iter()
+                .filter(|name| names.contains(name))
+                .collect();
+            assert_eq!(names, in_order, "{query}");
             let read = read_query(&query).unwrap();
             assert_eq!(read.format, Some(format));
             assert_eq!(read.compression.as_deref(), compression);
