@@ -172,6 +172,32 @@ async fn a_connect_end_message_with_many_names_does_not_panic_the_client() {
     );
 }
 
+// Was broken (found by conformance v1.0.7): a gRPC-Web Trailers-Only answer has one header
+// block, headers and trailers in one. A stream read it all as trailers, so its response
+// metadata lacked the headers the server sent. A stream now sees the block both ways;
+// a unary call's status carries it once.
+#[tokio::test]
+async fn a_grpc_web_trailers_only_answer_is_a_streams_headers_and_trailers() {
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/grpc-web+proto\r\n\
+                grpc-status: 16\r\ngrpc-message: no\r\nx-custom-header: foo\r\n\
+                x-custom-trailer: bing\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+    let addr = canned_http1_server(head.as_bytes().to_vec()).await;
+    let client = web_client(addr, Protocol::GrpcWeb).await;
+
+    let response = client.server_stream(text("x")).await.unwrap();
+    assert_eq!(response.metadata().get("x-custom-header").unwrap(), "foo");
+    assert!(response.metadata().get("grpc-status").is_none());
+    let status = response.into_inner().message().await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+    assert_eq!(status.metadata().get("x-custom-trailer").unwrap(), "bing");
+
+    let status = client.unary(text("x")).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+    for name in ["x-custom-header", "x-custom-trailer"] {
+        assert_eq!(status.metadata().get_all(name).count(), 1, "{status:?}");
+    }
+}
+
 fn draining_server_builder() -> Server {
     Server::builder().graceful_shutdown_timeout(Duration::from_millis(300))
 }

@@ -21,7 +21,7 @@ use crate::protocol::wire::{
     GRPC_ACCEPT_ENCODING, GRPC_CONTENT_TYPE, GRPC_ENCODING, GRPC_TIMEOUT, grpc_format,
     is_grpc_content_type, parse_timeout,
 };
-use crate::status::{Code, Status};
+use crate::status::{Code, GRPC_MESSAGE, GRPC_STATUS, GRPC_STATUS_DETAILS, Status};
 use crate::transport::body::Body;
 use crate::transport::incoming::IncomingBody;
 
@@ -154,10 +154,18 @@ pub(crate) async fn from_web(
             }
             expect_content_type(&parts.headers, b"application/grpc-web")?;
             // A status in the headers makes them the trailers (Trailers-Only), unless the
-            // body has trailers of its own: they end the body when it has none.
-            let in_headers = match parts.headers.contains_key(crate::status::GRPC_STATUS) {
-                true => Some(std::mem::take(&mut parts.headers)),
-                false => None,
+            // body has trailers of its own: they end the body when it has none. One block
+            // cannot tell headers from trailers: a stream's keeps its headers as well.
+            let in_headers = match (parts.headers.contains_key(GRPC_STATUS), shape) {
+                (false, _) => None,
+                (true, CallShape::Unary { .. }) => Some(std::mem::take(&mut parts.headers)),
+                (true, CallShape::Streaming) => {
+                    let trailers = parts.headers.clone();
+                    for status_field in [GRPC_STATUS, GRPC_MESSAGE, GRPC_STATUS_DETAILS] {
+                        parts.headers.remove(status_field);
+                    }
+                    Some(trailers)
+                }
             };
             parts.headers.insert(CONTENT_TYPE, GRPC_CONTENT_TYPE);
             let encoding = encoding_of(parts.headers.get(GRPC_ENCODING));
@@ -228,8 +236,7 @@ pub(crate) async fn from_web(
 
 /// Whether a response is gRPC's Trailers-Only answer, whatever protocol the call spoke.
 fn is_grpc_status_answer(headers: &HeaderMap) -> bool {
-    headers.contains_key(crate::status::GRPC_STATUS)
-        && is_grpc_content_type(headers.get(CONTENT_TYPE))
+    headers.contains_key(GRPC_STATUS) && is_grpc_content_type(headers.get(CONTENT_TYPE))
 }
 
 /// The encoding a response names.

@@ -1,5 +1,5 @@
 //! Connect unary calls as GET requests: the message, its format and its compression in
-//! the query (`?connect=v1&encoding=proto&base64=1&compression=gzip&message=...`), so
+//! the query (`?connect=v1&base64=1&compression=gzip&encoding=proto&message=...`), so
 //! that calls without side effects can be cached.
 
 use base64::Engine;
