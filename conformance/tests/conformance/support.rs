@@ -22,8 +22,8 @@ pub fn pinned_version() -> String {
         .expect("conformance/install is readable");
     script
         .lines()
-        .find_map(|line| line.strip_prefix("version="))
-        .expect("conformance/install pins `version=`")
+        .find_map(|line| line.strip_prefix("pinned="))
+        .expect("conformance/install pins `pinned=`")
         .trim()
         .to_owned()
 }
