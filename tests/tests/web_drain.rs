@@ -215,6 +215,25 @@ async fn a_connect_unary_call_cut_before_it_answers_gets_a_connect_error() {
 }
 
 #[tokio::test]
+async fn a_connect_stream_cut_before_it_answers_gets_only_its_end_of_stream_message() {
+    for version in [HttpVersion::Http1, HttpVersion::Http2] {
+        // The client keeps streaming: the service never answers.
+        let (path, head) = post("/e2e.Echo/ClientStream", "application/connect+proto");
+        let head = (path, head.header("connect-protocol-version", "1"));
+        let first = frame(false, &text("first").encode_to_vec());
+        let read = cut_call(version, Server::builder(), head, first, true).await;
+        assert_eq!(read.status, StatusCode::OK, "{read:?}");
+        let expected = "application/connect+proto";
+        assert_eq!(read.headers["content-type"], expected, "{read:?}");
+        let frames = frames_of(&read.body);
+        assert_eq!(frames.len(), 1, "{read:?}");
+        assert_eq!(frames[0].0, 0x02, "{read:?}");
+        let end = String::from_utf8_lossy(&frames[0].1);
+        assert!(end.contains("\"code\":\"unavailable\""), "{end}");
+    }
+}
+
+#[tokio::test]
 async fn a_fallback_request_cut_before_it_answers_gets_503() {
     let slow = axum::Router::new().route(
         "/slow",

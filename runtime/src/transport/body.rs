@@ -24,7 +24,7 @@ pub(crate) struct WithoutTrailers;
 pub(crate) trait EndsItself: http_body::Body<Data = Bytes, Error = Status> + Send {
     /// Ends the body with `trailers`, the status of its cut call: its next frames are its
     /// last, and ready at once.
-    fn cut_short(self: Pin<&mut Self>, trailers: HeaderMap);
+    fn cut(self: Pin<&mut Self>, trailers: HeaderMap);
 }
 
 /// The body of an outgoing gRPC request or response.
@@ -93,10 +93,10 @@ impl Body {
 
     /// Cuts the body short with `trailers`, the status of its cut call. A body that ends
     /// itself now yields its last frames; any other gives the trailers back, to end it.
-    pub(crate) fn cut_short(&mut self, trailers: HeaderMap) -> Option<HeaderMap> {
+    pub(crate) fn cut(&mut self, trailers: HeaderMap) -> Option<HeaderMap> {
         match &mut self.kind {
             Kind::EndsItself(body) => {
-                body.as_mut().cut_short(trailers);
+                body.as_mut().cut(trailers);
                 None
             }
             Kind::Full { .. } | Kind::Streaming(_) => Some(trailers),

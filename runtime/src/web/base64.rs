@@ -89,9 +89,9 @@ impl<B: HttpBody<Data = Bytes, Error = Status>> HttpBody for Base64Encode<B> {
 }
 
 impl<B: EndsItself> EndsItself for Base64Encode<B> {
-    fn cut_short(self: Pin<&mut Self>, trailers: HeaderMap) {
+    fn cut(self: Pin<&mut Self>, trailers: HeaderMap) {
         // The inner body's last frame follows what is carried, then the carry is flushed.
-        self.project().inner.cut_short(trailers);
+        self.project().inner.cut(trailers);
     }
 }
 

@@ -43,9 +43,11 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: B,
         last_frame: fn(&HeaderMap) -> Bytes,
-        // Trailers known before the body: those of a Trailers-Only response.
+        // Trailers known before the body: those of a Trailers-Only response, or the cut's.
         pending: Option<HeaderMap>,
         on_sent: Option<OnSent>,
+        // Frame boundaries in the data, so that a cut does not land inside a message.
+        scan: Scan,
         done: bool,
     }
 }
@@ -62,6 +64,7 @@ impl<B> TrailersAsFrame<B> {
             last_frame,
             pending,
             on_sent,
+            scan: Scan::Header { seen: 0, len: 0 },
             done: false,
         }
     }
@@ -80,11 +83,22 @@ impl<B: HttpBody<Data = Bytes, Error = Status>> HttpBody for TrailersAsFrame<B> 
             return Poll::Ready(None);
         }
         let trailers = match this.pending.take() {
+            // Cut inside a message, which the last frame cannot follow: the stream breaks.
+            Some(_) if !this.scan.at_boundary() => {
+                *this.done = true;
+                let broken = Status::unavailable("the stream was cut inside a message");
+                return Poll::Ready(Some(Err(broken)));
+            }
             Some(trailers) => trailers,
             None => match ready!(this.inner.poll_frame(cx)) {
                 Some(Ok(frame)) => match frame.into_trailers() {
                     Ok(trailers) => trailers,
-                    Err(data) => return Poll::Ready(Some(Ok(data))),
+                    Err(data) => {
+                        if let Some(data) = data.data_ref() {
+                            this.scan.find_last(data, 0);
+                        }
+                        return Poll::Ready(Some(Ok(data)));
+                    }
                 },
                 Some(Err(status)) => return Poll::Ready(Some(Err(status))),
                 // A body that ends without trailers still ends with the last frame.
@@ -105,9 +119,12 @@ impl<B: HttpBody<Data = Bytes, Error = Status>> HttpBody for TrailersAsFrame<B> 
 }
 
 impl<B: HttpBody<Data = Bytes, Error = Status> + Send> EndsItself for TrailersAsFrame<B> {
-    fn cut_short(self: Pin<&mut Self>, trailers: HeaderMap) {
-        // The inner body's data is whole frames: the last frame follows the one sent.
-        *self.project().pending = Some(trailers);
+    fn cut(self: Pin<&mut Self>, trailers: HeaderMap) {
+        // A Trailers-Only answer keeps its own status.
+        let pending = self.project().pending;
+        if pending.is_none() {
+            *pending = Some(trailers);
+        }
     }
 }
 
@@ -214,8 +231,13 @@ impl<B> FrameAsTrailers<B> {
 }
 
 impl Scan {
+    /// Whether the data so far ends at a frame boundary.
+    fn at_boundary(&self) -> bool {
+        matches!(self, Scan::Header { seen: 0, .. })
+    }
+
     /// Follows frame boundaries through `chunk`; returns where the last frame starts in
-    /// it, if it does.
+    /// it, if it does (never, with a `trailer_flag` of 0).
     fn find_last(&mut self, chunk: &[u8], trailer_flag: u8) -> Option<usize> {
         let mut at = 0;
         while at < chunk.len() {
@@ -362,6 +384,53 @@ mod tests {
         let value = HeaderValue::from_bytes(payload).map_err(|_| Status::internal("bad"))?;
         trailers.insert("grpc-status", value);
         Ok(trailers)
+    }
+
+    /// A last frame holding the `grpc-status` of `trailers`.
+    fn status_frame(trailers: &HeaderMap) -> Bytes {
+        frame(0x80, trailers["grpc-status"].as_bytes())
+    }
+
+    fn status(code: &'static str) -> HeaderMap {
+        let mut trailers = HeaderMap::new();
+        trailers.insert("grpc-status", HeaderValue::from_static(code));
+        trailers
+    }
+
+    #[tokio::test]
+    async fn a_cut_ends_with_its_status_at_a_frame_boundary_and_breaks_inside_one() {
+        let message = frame(0, b"message");
+        for (sent, whole) in [(message.len(), true), (3, false), (6, false)] {
+            let chunks = vec![message.slice(..sent), message.slice(sent..)];
+            let mut body = std::pin::pin!(TrailersAsFrame::new(
+                body_of(chunks),
+                status_frame,
+                None,
+                None
+            ));
+            let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+            assert_eq!(first, message.slice(..sent));
+            body.as_mut().cut(status("14"));
+            let last = body.frame().await.unwrap();
+            match whole {
+                true => assert_eq!(last.unwrap().into_data().unwrap(), frame(0x80, b"14")),
+                false => assert_eq!(last.unwrap_err().code(), crate::Code::Unavailable),
+            }
+            assert!(body.frame().await.is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cut_keeps_the_status_of_a_trailers_only_answer() {
+        let mut body = std::pin::pin!(TrailersAsFrame::new(
+            body_of(Vec::new()),
+            status_frame,
+            Some(status("3")),
+            None
+        ));
+        body.as_mut().cut(status("14"));
+        let last = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(last, frame(0x80, b"3"));
     }
 
     #[tokio::test]

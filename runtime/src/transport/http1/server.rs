@@ -470,7 +470,7 @@ async fn write_chunks<W: AsyncWrite + Unpin>(
                     frame = body.frame() => frame,
                     () = shutdown.closing() => {
                         cut = true;
-                        match body.cut_short(shutdown::cut_trailers()) {
+                        match body.cut(shutdown::cut_trailers()) {
                             Some(trailers) => return write_last_chunk(writer, trailers).await,
                             None => continue,
                         }

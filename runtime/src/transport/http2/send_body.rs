@@ -79,7 +79,7 @@ pub(super) async fn pump_until(
             if let Poll::Ready(trailers) = cut.as_mut().poll(cx) {
                 was_cut = true;
                 // A body that ends itself goes on with its last frames.
-                if let Some(trailers) = body.cut_short(trailers) {
+                if let Some(trailers) = body.cut(trailers) {
                     return Poll::Ready(send_trailers(&mut stream, trailers, &mut on_sent));
                 }
             }

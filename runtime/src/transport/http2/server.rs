@@ -171,9 +171,8 @@ fn start_stream<S: HttpService>(
     guard: impl Send + 'static,
 ) {
     let request = request.map(|body| IncomingBody::http2(RecvBody::new(body)));
-    drop(tokio::spawn(serve_stream(
+    drop(tokio::spawn(serve_stream::<S>(
         service.call(request),
-        S::cut_response,
         respond,
         shutdown.clone(),
         guard,
@@ -182,31 +181,34 @@ fn start_stream<S: HttpService>(
 
 /// Runs one stream's call and sends its response. A client that resets the stream first
 /// abandons the call: its future is dropped. So does the drain deadline, and the stream
-/// then ends with `cut_response`'s answer or, once its response has started, with the
-/// body [cut short](Body::cut_short) by [`cut_trailers`](shutdown::cut_trailers).
+/// then ends with the service's [`cut_response`](HttpService::cut_response) or, once its
+/// response has started, with the body [cut](Body::cut) by
+/// [`cut_trailers`](shutdown::cut_trailers).
 ///
 /// This future is what each stream's task holds, and tokio copies it in and out of the
 /// task: it keeps only the call's (boxed) future, the stream's handle and the
 /// shutdown's, and a response that streams is sent from a boxed future of its own.
-async fn serve_stream<F>(
-    call: F,
-    cut_response: fn(&F) -> http::Response<Body>,
+async fn serve_stream<S: HttpService>(
+    call: S::Future,
     mut respond: SendResponse<Bytes>,
     mut shutdown: Shutdown,
     _guard: impl Send,
-) where
-    F: Future<Output = http::Response<Body>>,
-{
+) {
     let mut closing = pin!(shutdown.closing());
-    let answer = call_or_reset(call, cut_response, &mut respond, closing.as_mut());
-    let Some(response) = answer.await else {
+    let answer = call_or_reset::<S>(call, &mut respond, closing.as_mut());
+    let Some((response, answered_cut)) = answer.await else {
         return;
     };
     match start_response(response, &mut respond) {
         Ok(None) => {}
         Ok(Some((body, stream, on_sent))) => {
-            let cut = async {
-                closing.await;
+            let cut = async move {
+                // A cut answer ends by itself; `closing` has completed, and must not be
+                // polled again.
+                match answered_cut {
+                    true => std::future::pending().await,
+                    false => closing.await,
+                }
                 shutdown::cut_trailers()
             };
             Box::pin(pump_until(body, stream, cut, on_sent)).await;
@@ -215,24 +217,20 @@ async fn serve_stream<F>(
     }
 }
 
-/// The call's response, or `cut_response`'s if `closing` completes first; `None` if the
-/// client resets the stream first.
-async fn call_or_reset<F>(
-    call: F,
-    cut_response: fn(&F) -> http::Response<Body>,
+/// The call's response, or the service's cut answer if `closing` completes first, and
+/// whether it is the cut answer; `None` if the client resets the stream first.
+async fn call_or_reset<S: HttpService>(
+    call: S::Future,
     respond: &mut SendResponse<Bytes>,
     mut closing: Pin<&mut impl Future<Output = ()>>,
-) -> Option<http::Response<Body>>
-where
-    F: Future<Output = http::Response<Body>>,
-{
+) -> Option<(http::Response<Body>, bool)> {
     let mut call = pin!(call);
     poll_fn(|cx| {
         if let Poll::Ready(response) = call.as_mut().poll(cx) {
-            return Poll::Ready(Some(response));
+            return Poll::Ready(Some((response, false)));
         }
         if closing.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Some(cut_response(&call)));
+            return Poll::Ready(Some((S::cut_response(&call), true)));
         }
         respond.poll_reset(cx).map(|_| None)
     })
