@@ -116,8 +116,7 @@ const CONNECT_NAMES: [&str; 17] = [
 ];
 
 impl Code {
-    /// The code's name in the Connect protocol (its JSON errors' `code`), which
-    /// OpenTelemetry's `rpc.connect_rpc.error_code` uses too.
+    /// The code's name in the Connect protocol (its JSON errors' `code`).
     pub(crate) fn connect_name(self) -> &'static str {
         CONNECT_NAMES[self as usize]
     }

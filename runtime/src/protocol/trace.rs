@@ -11,7 +11,7 @@
 //! | `rpc.system` | `grpc` (gRPC and gRPC-Web), `connect_rpc` (Connect) |
 //! | `rpc.service`, `rpc.method` | `package.Service`, `Method` |
 //! | `rpc.grpc.status_code` | a gRPC call's final code, as a number |
-//! | `rpc.connect_rpc.error_code` | a failed Connect call's code, by its Connect name |
+//! | `rpc.connect_rpc.error_code` | a failed Connect call's code, by its name (`not_found`, `cancelled`) |
 //! | `otel.status_code` | `ERROR` when the code is an error for this side, as OpenTelemetry defines it |
 //! | `network.peer.address`, `network.peer.port` | the client's address (server spans) |
 //! | `server.address`, `server.port` | the target's host and port (client spans) |
@@ -104,7 +104,10 @@ pub(crate) fn record_end(
             span.record("rpc.grpc.status_code", status.code() as i32);
         }
         RpcSystem::ConnectRpc if status.code() != Code::Ok => {
-            span.record("rpc.connect_rpc.error_code", status.code().connect_name());
+            span.record(
+                "rpc.connect_rpc.error_code",
+                connect_error_code(status.code()),
+            );
         }
         RpcSystem::ConnectRpc => {}
     }
@@ -112,6 +115,15 @@ pub(crate) fn record_end(
         span.record("otel.status_code", "ERROR");
     }
     span.record("duration_ms", started.elapsed().as_secs_f64() * 1000.0);
+}
+
+/// OpenTelemetry's `rpc.connect_rpc.error_code` for `code`: Connect's name of it, but for
+/// one spelled as gRPC spells it.
+fn connect_error_code(code: Code) -> &'static str {
+    match code {
+        Code::Cancelled => "cancelled",
+        code => code.connect_name(),
+    }
 }
 
 /// Whether OpenTelemetry counts `code` as an error: every code but OK on a client, only
@@ -135,4 +147,16 @@ fn service_of(path: &str) -> &str {
 
 fn method_of(path: &str) -> &str {
     split_path(path).1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_error_codes_are_opentelemetrys() {
+        assert_eq!(connect_error_code(Code::NotFound), "not_found");
+        assert_eq!(connect_error_code(Code::Cancelled), "cancelled");
+        assert_eq!(Code::Cancelled.connect_name(), "canceled");
+    }
 }
