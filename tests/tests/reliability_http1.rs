@@ -328,6 +328,31 @@ async fn a_connection_closed_under_an_unread_body_says_so_in_its_answer() {
 }
 
 #[tokio::test]
+async fn a_chunked_body_refused_whole_keeps_its_connection() {
+    // The refused request's chunks are all there already: skipped at once, they leave the
+    // connection ready for the next request, which follows in the same write.
+    let server = TestServer::start(EchoService::default(), ServiceConfig::default()).await;
+    let mut requests = format!(
+        "POST /e2e.Unregistered/Call HTTP/1.1\r\nhost: t\r\n{GRPC}transfer-encoding: chunked\r\n\r\n"
+    )
+    .into_bytes();
+    requests.extend_from_slice(&chunked_message());
+    requests.extend_from_slice(&framed(
+        "transfer-encoding: chunked\r\n",
+        &chunked_message(),
+    ));
+    let answer = http1_attack(server.addr, requests).await;
+    let (refused, served) = answer
+        .response
+        .split_once("HTTP/1.1 200 OK\r\n")
+        .and_then(|(_, rest)| rest.split_once("HTTP/1.1 200 OK\r\n"))
+        .unwrap_or_else(|| panic!("two answers: {answer:?}"));
+    assert!(refused.contains("grpc-status: 12"), "{answer:?}");
+    assert!(!refused.contains("connection: close"), "{answer:?}");
+    assert!(served.contains("grpc-status: 0"), "{answer:?}");
+}
+
+#[tokio::test]
 async fn a_body_refused_early_still_lets_the_client_read_the_answer() {
     // The message is far over the limit and the body over what the server skips to keep
     // a connection: the server answers at the frame header and closes while the client

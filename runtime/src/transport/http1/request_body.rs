@@ -110,17 +110,43 @@ impl<R> Leftover<R> {
 }
 
 impl<R: AsyncRead + Unpin> Leftover<R> {
-    /// The reader, once the rest of the body has been skipped; `Err` if that is more
-    /// than `limit` bytes (with the reader, mid-body) or the body turns out broken
-    /// (`Err(None)`), and the connection must close.
-    pub(crate) async fn skip_rest(self, limit: u64) -> Result<Reader<R>, Option<Reader<R>>> {
-        let mut body = RequestBody {
+    /// The body again, to read the rest of; it gives nothing back.
+    fn into_body(self) -> RequestBody<R> {
+        RequestBody {
             reader: Some(self.reader),
             state: self.state,
             limits: self.limits,
             trailers: HeaderMap::new(),
             give_back: None,
-        };
+        }
+    }
+
+    /// Skips what of the body is already buffered, up to `limit` bytes, without waiting
+    /// for more; `None` if the body turns out broken.
+    pub(crate) fn skip_buffered(self, limit: u64) -> Option<Leftover<R>> {
+        let mut body = self.into_body();
+        let mut skipped = 0u64;
+        while !matches!(body.state, State::Done) && skipped <= limit {
+            match body.step() {
+                Ok(Some(frame)) => {
+                    skipped += frame.data_ref().map_or(0, |data| data.len() as u64);
+                }
+                Ok(None) => break,
+                Err(_) => return None,
+            }
+        }
+        Some(Leftover {
+            reader: body.reader.take()?,
+            state: std::mem::replace(&mut body.state, State::Done),
+            limits: body.limits,
+        })
+    }
+
+    /// The reader, once the rest of the body has been skipped; `Err` if that is more
+    /// than `limit` bytes (with the reader, mid-body) or the body turns out broken
+    /// (`Err(None)`), and the connection must close.
+    pub(crate) async fn skip_rest(self, limit: u64) -> Result<Reader<R>, Option<Reader<R>>> {
+        let mut body = self.into_body();
         let mut skipped = 0u64;
         while !matches!(body.state, State::Done) {
             let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
@@ -198,7 +224,7 @@ impl<R> RequestBody<R> {
 
 impl<R: AsyncRead + Unpin> RequestBody<R> {
     /// Advances the state machine over the buffered bytes: the next frame, or `None`
-    /// when more bytes are needed. A loop, not recursion: a peer decides how many lines
+    /// when more bytes are needed (or the body is done: it does not give the reader back). A loop, not recursion: a peer decides how many lines
     /// come in a row.
     fn step(&mut self) -> Result<Option<Frame<Bytes>>, Status> {
         loop {
@@ -216,7 +242,7 @@ impl<R: AsyncRead + Unpin> RequestBody<R> {
                     let data = buf.split_to(take).freeze();
                     if *left == 0 {
                         match self.state {
-                            State::Length(_) => self.finish(),
+                            State::Length(_) => self.state = State::Done,
                             _ => self.state = State::ChunkEnd,
                         }
                     }
@@ -257,7 +283,7 @@ impl<R: AsyncRead + Unpin> RequestBody<R> {
                         return Ok(None);
                     };
                     if line.is_empty() {
-                        self.finish();
+                        self.state = State::Done;
                         let trailers = std::mem::take(&mut self.trailers);
                         return Ok((!trailers.is_empty()).then(|| Frame::trailers(trailers)));
                     }
@@ -381,8 +407,17 @@ impl<R: AsyncRead + Unpin> http_body::Body for RequestBody<R> {
         let this = &mut *self;
         loop {
             match this.step() {
-                Ok(Some(frame)) => return Poll::Ready(Some(Ok(frame))),
-                Ok(None) if matches!(this.state, State::Done) => return Poll::Ready(None),
+                // The reader goes back with the body's last frame, or at its end.
+                Ok(Some(frame)) => {
+                    if matches!(this.state, State::Done) {
+                        this.finish();
+                    }
+                    return Poll::Ready(Some(Ok(frame)));
+                }
+                Ok(None) if matches!(this.state, State::Done) => {
+                    this.finish();
+                    return Poll::Ready(None);
+                }
                 Ok(None) => {}
                 Err(status) => {
                     // A broken body leaves the connection unusable: it is not given back.
@@ -441,6 +476,30 @@ mod tests {
             .await
             .is_ok_and(|leftover| matches!(leftover.state, State::Done));
         (collected, returned)
+    }
+
+    #[tokio::test]
+    async fn what_is_buffered_of_a_body_is_skipped_without_reading() {
+        let leftover = |buffered: &'static [u8]| {
+            let reader = Reader {
+                // Nothing more would come: skipping must not read.
+                io: &b""[..],
+                buf: BytesMut::from(buffered),
+            };
+            let (body, mut returned) =
+                RequestBody::new(reader, Framing::Chunked, BodyLimits::default());
+            drop(body);
+            returned.try_recv().unwrap()
+        };
+        let whole = leftover(b"5\r\nhello\r\n0\r\n\r\nNEXT").skip_buffered(1024);
+        let whole = whole.unwrap();
+        assert!(whole.is_done());
+        assert_eq!(&whole.reader().buf[..], b"NEXT");
+        let partial = leftover(b"5\r\nhello\r\n3\r\nab").skip_buffered(1024);
+        assert!(!partial.unwrap().is_done());
+        let over = leftover(b"5\r\nhello\r\n0\r\n\r\n").skip_buffered(2);
+        assert!(!over.unwrap().is_done(), "stops past the limit");
+        assert!(leftover(b"zz\r\n").skip_buffered(1024).is_none(), "broken");
     }
 
     #[tokio::test]

@@ -175,6 +175,13 @@ impl LentReader {
                 Err(oneshot::error::TryRecvError::Closed) => *self = LentReader::Lost,
             }
         }
+        *self = match std::mem::replace(self, LentReader::Lost) {
+            // A chunked rest may be here already: whole, it need not close anything.
+            LentReader::Back(leftover) if !leftover.fits_skip(MAX_SKIPPED_BODY) => leftover
+                .skip_buffered(MAX_SKIPPED_BODY)
+                .map_or(LentReader::Lost, LentReader::Back),
+            unchanged => unchanged,
+        };
         match self {
             LentReader::Lent(_) => false,
             LentReader::Back(leftover) => !leftover.fits_skip(MAX_SKIPPED_BODY),
