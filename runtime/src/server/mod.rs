@@ -303,10 +303,13 @@ impl Server {
     ///
     /// A call still under way when it passes is cancelled (its handler is dropped), and
     /// its client sees `UNAVAILABLE` with the message `server shutting down: drain
-    /// deadline passed`: as a Trailers-Only response if the call had not answered yet,
-    /// else as the trailers that end its response, over HTTP/2 and HTTP/1.1 alike. The
-    /// connections are then closed; one whose peer does not read those final statuses
-    /// is closed within a second more.
+    /// deadline passed`, in its protocol, over HTTP/2 and HTTP/1.1 alike: as a
+    /// Trailers-Only response (gRPC, gRPC-Web), a JSON error (Connect unary) or an
+    /// end-of-stream message (Connect streams) if the call had not answered yet; else
+    /// as what ends its response (trailers, gRPC-Web's trailer frame, Connect's
+    /// end-of-stream message). A fallback service's request gets `503`. The connections
+    /// are then closed; one whose peer does not read those final statuses is closed
+    /// within a second more.
     pub fn graceful_shutdown_timeout(mut self, timeout: Duration) -> Server {
         self.graceful_shutdown_timeout = timeout;
         self

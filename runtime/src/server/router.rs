@@ -105,6 +105,21 @@ impl Routes {
         }
     }
 
+    /// The protocol `request` will be answered in: a web request the fallback takes is
+    /// plain HTTP to it. (Behind layers, which may route otherwise, as detected.)
+    fn speaks(&self, request: &http::Request<IncomingBody>) -> Speaks {
+        match (&self.dispatch, Speaks::of(request)) {
+            (Dispatch::Table(table), Speaks::Web(web)) => {
+                let to_service = table.find(request.uri().path()).is_some();
+                match table.translates(web, to_service) {
+                    true => Speaks::Web(web),
+                    false => Speaks::Http,
+                }
+            }
+            (_, speaks) => speaks,
+        }
+    }
+
     /// Starts serving `request`.
     #[inline]
     fn dispatch(&self, request: http::Request<IncomingBody>) -> RouteFuture {
@@ -130,10 +145,7 @@ impl RouteTable {
             false => WebRequest::detect(request.method(), request.headers()),
         };
         match (web, route) {
-            (Some(web), Some(_)) => self.translate(web, request),
-            // A path no service has: the fallback's, unless only a web client could
-            // have sent it.
-            (Some(web), None) if self.fallback.is_none() || web.is_unambiguous() => {
+            (Some(web), route) if self.translates(web, route.is_some()) => {
                 self.translate(web, request)
             }
             (_, Some(route)) => route(request),
@@ -145,6 +157,13 @@ impl RouteTable {
                 }
             },
         }
+    }
+
+    /// Whether a `web` request is translated for the services: one to a service's path,
+    /// or to a path no service has unless the fallback may be for it (only a web client
+    /// sends the others).
+    fn translates(&self, web: WebRequest, to_service: bool) -> bool {
+        to_service || self.fallback.is_none() || web.is_unambiguous()
     }
 
     /// Serves a web request as the gRPC request it stands for.
@@ -295,7 +314,7 @@ impl HttpService for Router {
         }
         // The body carries the peer to the handler: cheaper than an extension per call.
         request.body_mut().set_peer(self.peer.clone());
-        let speaks = Speaks::of(&request);
+        let speaks = self.routes.speaks(&request);
         let span = trace::call_span(&request, self.peer.addr(), RpcSystem::Grpc);
         if span.is_disabled() {
             return RoutedCall::new(self.routes.dispatch(request), speaks, allowed_origin);

@@ -141,8 +141,8 @@ pub(crate) async fn from_web(
 ) -> Result<http::Response<IncomingBody>, Status> {
     let (mut parts, body) = response.into_parts();
     if is_grpc_status_answer(&parts.headers) {
-        // A server's own gRPC answer to a call it cut short (its drain deadline passed):
-        // a Trailers-Only status, read as it is.
+        // A plain gRPC Trailers-Only status, whatever the protocol: what a gRPC server or
+        // proxy in front answers when it cannot speak the call's protocol. Read as it is.
         return Ok(http::Response::from_parts(parts, body));
     }
     match (protocol, shape) {

@@ -201,7 +201,8 @@ fn unsupported_media_type() -> http::Response<Body> {
 
 /// How a web request's answer is written.
 enum Answer {
-    /// Whole, as one message or a JSON error: a Connect unary call's, in `Format`.
+    /// Whole, as one message or a JSON error, in `Format`: a Connect unary call's, and
+    /// the error of a Connect stream to a method no service has.
     Unary(Format),
     /// Messages as they come, then the status in a last frame.
     Stream(StreamAnswer),

@@ -420,8 +420,8 @@ fn parse_digits(digits: &[u8]) -> Option<u64> {
 /// Writes a response: chunked, ending with the body's trailers, when the client accepts
 /// trailers (`buffer_limit` is `None`); otherwise buffered up to `buffer_limit` bytes,
 /// with the trailers folded into the headers and a content length, so the status is
-/// never lost. If the drain deadline passes first, the body is dropped and the response
-/// ends with the cut status instead.
+/// never lost. If the drain deadline passes first, the body is [cut](Body::cut): it ends
+/// itself, or is dropped and the response ends with the cut status instead.
 async fn write_response<W: AsyncWrite + Unpin>(
     writer: &mut W,
     response: http::Response<Body>,
