@@ -315,7 +315,10 @@ impl HttpService for Router {
         // The body carries the peer to the handler: cheaper than an extension per call.
         request.body_mut().set_peer(self.peer.clone());
         let speaks = self.routes.speaks(&request);
-        let span = trace::call_span(&request, self.peer.addr(), RpcSystem::Grpc);
+        let span = match speaks {
+            Speaks::Grpc => trace::call_span(&request, self.peer.addr(), RpcSystem::Grpc),
+            Speaks::Web(_) | Speaks::Http => tracing::Span::none(),
+        };
         if span.is_disabled() {
             return RoutedCall::new(self.routes.dispatch(request), speaks, allowed_origin);
         }

@@ -4,28 +4,24 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use http::header::CONTENT_TYPE;
 use tokio::time::Instant;
 use tracing::{Instrument, Span};
 
 use crate::boxed::BoxFuture;
 use crate::protocol::observe::{OnFinish, observe_response};
 use crate::protocol::trace::{RpcSystem, record_end, server_span};
-use crate::protocol::wire::is_grpc_content_type;
 use crate::transport::body::Body;
 use crate::transport::incoming::IncomingBody;
 
-/// The span of `request`, a call in `system` from the client at `peer`: disabled (and
-/// free) when no subscriber wants it, and for requests that are not gRPC (those of a
-/// fallback service, and gRPC-Web and Connect ones, whose span starts once they are
-/// translated).
+/// The span of `request`, a gRPC call in `system` from the client at `peer`: disabled
+/// (and free) when no subscriber wants it. Other requests (those of a fallback service)
+/// have none; gRPC-Web and Connect ones get theirs once translated to gRPC.
 pub(super) fn call_span(
     request: &http::Request<IncomingBody>,
     peer: Option<SocketAddr>,
     system: RpcSystem,
 ) -> Span {
-    let wanted = tracing::span_enabled!(target: "rsrpc::server", tracing::Level::INFO);
-    if !wanted || !is_grpc_content_type(request.headers().get(CONTENT_TYPE)) {
+    if !tracing::span_enabled!(target: "rsrpc::server", tracing::Level::INFO) {
         return Span::none();
     }
     server_span(request.uri().path(), peer, system)

@@ -244,25 +244,32 @@ async fn from_grpc(web: WebRequest, response: http::Response<Body>) -> http::Res
     if !is_grpc_content_type(response.headers().get(CONTENT_TYPE)) {
         return response;
     }
-    let (mut parts, body) = response.into_parts();
-    // A Trailers-Only response's headers are its trailers.
-    let trailers_only = parts.headers.contains_key(crate::status::GRPC_STATUS);
+    let (parts, body) = response.into_parts();
+    if parts.headers.contains_key(crate::status::GRPC_STATUS) {
+        return trailers_only_answer(web, parts, body);
+    }
     match Answer::of(web, &parts) {
         Answer::Unary(format) => {
-            let (data, trailers) = match trailers_only {
-                true => (Bytes::new(), std::mem::take(&mut parts.headers)),
-                false => read_answer(body).await,
-            };
+            let (data, trailers) = read_answer(body).await;
             unary_response(format, parts, data, trailers)
         }
-        Answer::Stream(answer) => stream_response(answer, parts, body, trailers_only),
+        Answer::Stream(answer) => stream_response(answer, parts, body, false),
     }
 }
 
 /// `status` as the answer to `web`, in its protocol: what a call cut before it answered
 /// gets.
 pub(crate) fn status_answer(web: WebRequest, status: Status) -> http::Response<Body> {
-    let (mut parts, body) = status_response(status).into_parts();
+    let (parts, body) = status_response(status).into_parts();
+    trailers_only_answer(web, parts, body)
+}
+
+/// A gRPC Trailers-Only response (its headers are its trailers) as the answer to `web`.
+fn trailers_only_answer(
+    web: WebRequest,
+    mut parts: http::response::Parts,
+    body: Body,
+) -> http::Response<Body> {
     match Answer::of(web, &parts) {
         Answer::Unary(format) => {
             let trailers = std::mem::take(&mut parts.headers);
